@@ -1,0 +1,345 @@
+//! `codec_decoder`: streaming decompression, clone and marshal.
+
+use std::ffi::c_char;
+
+use super::dict::{codec_dict, DictHandle};
+use super::panic::ffi_boundary;
+use super::ptr::{self, Castable, ErrorSlot, Tagged};
+use crate::abi::*;
+use crate::error::Error;
+use crate::formats;
+use crate::stream::Decoder;
+
+/// A streaming decompressor for one format, or for `CODEC_FORMAT_AUTO` (detects zstd, LZ4
+/// frame, xz and .lzma by their first bytes).
+///
+/// Create it with `codec_decoder_new` (or `codec_decoder_clone` / `codec_decoder_unmarshal`),
+/// configure it before the first byte, feed it with `codec_decoder_decode`, and release it with
+/// `codec_decoder_free`. Its whole state can be copied (`codec_decoder_clone`) or saved as
+/// bytes (`codec_decoder_marshal`) between any two calls, and restored in another process.
+///
+/// Default limits: zstd windows up to 2^27 bytes (`CODEC_PARAM_ZSTD_WINDOW_LOG_MAX`);
+/// xz and .lzma dictionaries up to 256 MiB (`CODEC_PARAM_MEMLIMIT`); raw LZMA2 dictionary
+/// 8 MiB (`CODEC_PARAM_XZ_DICT_SIZE`). Data needing more fails with `CODEC_E_MEMLIMIT` before
+/// anything is allocated.
+///
+/// Thread safety: a decoder may be used from any thread, but from one thread at a time; no two
+/// calls on the same decoder may overlap (this includes the `const` ones). Different decoders
+/// are independent.
+pub struct codec_decoder {
+    _private: [u8; 0],
+}
+
+pub(crate) struct DecoderHandle {
+    tag: u32,
+    slot: ErrorSlot,
+    dec: Decoder,
+}
+
+impl Tagged for DecoderHandle {
+    const TAG: u32 = 0xC0DE_DEC0;
+    fn tag(&self) -> u32 {
+        self.tag
+    }
+    fn slot(&mut self) -> &mut ErrorSlot {
+        &mut self.slot
+    }
+    fn slot_ref(&self) -> &ErrorSlot {
+        &self.slot
+    }
+}
+
+impl Castable for codec_decoder {
+    type Rust = DecoderHandle;
+}
+
+fn new_handle(dec: Decoder) -> *mut codec_decoder {
+    ptr::into_raw::<codec_decoder>(DecoderHandle {
+        tag: DecoderHandle::TAG,
+        slot: ErrorSlot::default(),
+        dec,
+    })
+}
+
+/// Create a decoder for `fmt` (`CODEC_FORMAT_AUTO` to detect the format).
+///
+/// On success `*out` receives a new decoder that the caller owns and must release with
+/// `codec_decoder_free`. On failure `*out` is NULL and `codec_last_error()` says why.
+/// Thread safety: may be called from any thread.
+#[no_mangle]
+pub unsafe extern "C" fn codec_decoder_new(
+    fmt: codec_format,
+    out: *mut *mut codec_decoder,
+) -> codec_status {
+    ffi_boundary!(|_| CODEC_E_PANIC, {
+        // SAFETY: `out` is NULL or writable (caller contract).
+        let out = match unsafe { ptr::out(out) } {
+            Ok(o) => o,
+            Err(st) => return st,
+        };
+        out.write(std::ptr::null_mut());
+        let r = formats::decoder_format(fmt)
+            .and_then(Decoder::new)
+            .map(|dec| {
+                out.write(new_handle(dec));
+                CODEC_OK
+            });
+        super::record(r)
+    })
+}
+
+/// Set a decoder parameter (`CODEC_PARAM_MEMLIMIT`, `CODEC_PARAM_ZSTD_WINDOW_LOG_MAX`,
+/// `CODEC_PARAM_XZ_DICT_SIZE` for raw LZMA2, `CODEC_PARAM_LZ4BLOCKS_*`, `CODEC_PARAM_THREADS`, ...)
+/// before the first input byte. An AUTO decoder accepts any parameter some decoder takes and
+/// applies those that fit the detected format.
+///
+/// Returns `CODEC_E_UNSUPPORTED` for a parameter no decoder of this format takes,
+/// `CODEC_E_INVALID` for a value out of bounds, `CODEC_E_SEQUENCE` after the first byte.
+/// Thread safety: one thread at a time per decoder.
+#[no_mangle]
+pub unsafe extern "C" fn codec_decoder_set_param(
+    d: *mut codec_decoder,
+    param: codec_param,
+    value: i64,
+) -> codec_status {
+    // SAFETY (all blocks): `d` is NULL or a live decoder (caller contract).
+    ffi_boundary!(|m| unsafe { ptr::poison(d, m) }, {
+        unsafe { ptr::with(d, |h| h.dec.set_param(param, value).map(|_| CODEC_OK)) }
+    })
+}
+
+/// Use dictionary `dict` (NULL = none) before the first input byte. The decoder takes its own
+/// reference. Data that needs a dictionary it was not given, or a different one, fails with
+/// `CODEC_E_DICT`.
+/// Thread safety: one thread at a time per decoder; `dict` may be shared freely.
+#[no_mangle]
+pub unsafe extern "C" fn codec_decoder_set_dict(
+    d: *mut codec_decoder,
+    dict: *const codec_dict,
+) -> codec_status {
+    ffi_boundary!(|m| unsafe { ptr::poison(d, m) }, {
+        // SAFETY: `dict` is NULL or a live dictionary (caller contract).
+        let dict = match unsafe { DictHandle::share(dict) } {
+            Ok(x) => x,
+            Err(st) => return st,
+        };
+        // SAFETY: `d` is NULL or a live decoder (caller contract).
+        unsafe { ptr::with(d, |h| h.dec.set_dict(dict).map(|_| CODEC_OK)) }
+    })
+}
+
+/// Decompress `src[0..src_len)` into `dst[0..dst_cap)`.
+///
+/// `*src_read` and `*dst_written` always receive the bytes consumed and produced, also on
+/// error, so output decoded before an error is not lost. Returns:
+/// - `CODEC_OK`: all input consumed; give more input (or the stream is complete if
+///   `codec_decoder_at_frame_edge` is true);
+/// - `CODEC_MORE_OUTPUT`: `dst` is full; call again (with the unconsumed input, possibly none);
+/// - `CODEC_FRAME_END`: a frame ended and all its output is delivered; the bytes after it
+///   (`src + *src_read`) start the next frame and the next call decodes them;
+/// - an error. After an error the decoder returns `CODEC_E_SEQUENCE` until
+///   `codec_decoder_reset`; the message gives the input byte offset where known.
+///
+/// `src` may be NULL when `src_len` is 0, `dst` when `dst_cap` is 0. The library keeps no
+/// pointer to either after the call.
+/// Thread safety: one thread at a time per decoder.
+#[no_mangle]
+pub unsafe extern "C" fn codec_decoder_decode(
+    d: *mut codec_decoder,
+    src: *const u8,
+    src_len: usize,
+    src_read: *mut usize,
+    dst: *mut u8,
+    dst_cap: usize,
+    dst_written: *mut usize,
+) -> codec_status {
+    // SAFETY (all blocks): pointers are NULL or valid as documented (caller contract).
+    ffi_boundary!(|m| unsafe { ptr::poison(d, m) }, {
+        unsafe {
+            ptr::put(src_read, 0);
+            ptr::put(dst_written, 0);
+        }
+        if src_read.is_null() || dst_written.is_null() {
+            return CODEC_E_NULL;
+        }
+        unsafe {
+            ptr::with(d, |h| {
+                let src = ptr::input(src, src_len)?;
+                let dst = ptr::output(dst, dst_cap)?;
+                let step = h.dec.decode(src, dst);
+                ptr::put(src_read, step.read);
+                ptr::put(dst_written, step.written);
+                step.result.map(crate::core::Status::code)
+            })
+        }
+    })
+}
+
+/// True when the input given so far ends at a frame boundary and all output has been
+/// delivered, so the stream may legitimately end here. A caller whose input ends while this is
+/// false has a truncated stream. False for NULL.
+/// Thread safety: one thread at a time per decoder.
+#[no_mangle]
+pub unsafe extern "C" fn codec_decoder_at_frame_edge(d: *const codec_decoder) -> bool {
+    // SAFETY: `d` is NULL or a live decoder (caller contract).
+    ffi_boundary!(|_| false, {
+        unsafe { ptr::handle(d) }.is_ok_and(|h| h.dec.at_frame_edge())
+    })
+}
+
+/// Total bytes consumed (`*consumed`) and produced (`*produced`) since the decoder was created
+/// or reset. Kept across clone and marshal: after `codec_decoder_unmarshal`, continue feeding
+/// the input from offset `*consumed`. Either pointer may be NULL.
+/// Thread safety: one thread at a time per decoder.
+#[no_mangle]
+pub unsafe extern "C" fn codec_decoder_position(
+    d: *const codec_decoder,
+    consumed: *mut u64,
+    produced: *mut u64,
+) -> codec_status {
+    // SAFETY (all blocks): `d` is NULL or a live decoder; out-pointers NULL or writable.
+    ffi_boundary!(|m| unsafe { ptr::poison(d, m) }, {
+        unsafe {
+            ptr::with(d, |h| {
+                let (c, p) = h.dec.position();
+                ptr::put(consumed, c);
+                ptr::put(produced, p);
+                Ok(CODEC_OK)
+            })
+        }
+    })
+}
+
+/// Make a fully independent copy of the decoder, including any dictionary reference, position
+/// and buffered data; both continue on their own. `*out` receives the copy (owned by the
+/// caller, release with `codec_decoder_free`), or NULL on failure.
+/// Thread safety: one thread at a time per decoder.
+#[no_mangle]
+pub unsafe extern "C" fn codec_decoder_clone(
+    d: *const codec_decoder,
+    out: *mut *mut codec_decoder,
+) -> codec_status {
+    // SAFETY (all blocks): `d` is NULL or a live decoder; `out` NULL or writable.
+    ffi_boundary!(|m| unsafe { ptr::poison(d, m) }, {
+        let out = match unsafe { ptr::out(out) } {
+            Ok(o) => o,
+            Err(st) => return st,
+        };
+        out.write(std::ptr::null_mut());
+        unsafe {
+            ptr::with(d, |h| {
+                let copy = h.dec.try_clone()?;
+                out.write(new_handle(copy));
+                Ok(CODEC_OK)
+            })
+        }
+    })
+}
+
+/// Save the decoder's whole state into `dst[0..dst_cap)`; `*written` receives its size.
+///
+/// With `dst` NULL or too small it returns `CODEC_E_BUFFER` and sets `*written` to the size
+/// needed. The state is versioned, checksummed and little-endian (see docs/state-format.md);
+/// it holds the live window and buffered data, not the dictionary. Valid between any two
+/// decode calls. Thread safety: one thread at a time per decoder.
+#[no_mangle]
+pub unsafe extern "C" fn codec_decoder_marshal(
+    d: *const codec_decoder,
+    dst: *mut u8,
+    dst_cap: usize,
+    written: *mut usize,
+) -> codec_status {
+    // SAFETY (all blocks): `d` is NULL or a live decoder; `dst` valid for `dst_cap` bytes or
+    // NULL; `written` NULL or writable.
+    ffi_boundary!(|m| unsafe { ptr::poison(d, m) }, {
+        unsafe { ptr::put(written, 0) };
+        if written.is_null() {
+            return CODEC_E_NULL;
+        }
+        unsafe {
+            ptr::with(d, |h| {
+                let blob = h.dec.marshal()?;
+                ptr::put(written, blob.len());
+                if dst.is_null() || dst_cap < blob.len() {
+                    return Err(Error::buffer(format!(
+                        "the state needs {} bytes, the buffer has {dst_cap}",
+                        blob.len()
+                    )));
+                }
+                ptr::output(dst, blob.len())?.copy_from_slice(&blob);
+                Ok(CODEC_OK)
+            })
+        }
+    })
+}
+
+/// Rebuild a decoder from a state made by `codec_decoder_marshal` (in this or another
+/// process). `dict` must be the dictionary the original decoder used, or NULL if it used none:
+/// a different one (checked by ID and SHA-256) gives `CODEC_E_DICT`. Any corrupted, truncated,
+/// foreign or incompatible state gives `CODEC_E_STATE`. Continue by feeding the input from
+/// offset `consumed` (`codec_decoder_position`).
+///
+/// `*out` receives the new decoder (owned by the caller) or NULL; on failure
+/// `codec_last_error()` says why. Thread safety: may be called from any thread.
+#[no_mangle]
+pub unsafe extern "C" fn codec_decoder_unmarshal(
+    state: *const u8,
+    len: usize,
+    dict: *const codec_dict,
+    out: *mut *mut codec_decoder,
+) -> codec_status {
+    ffi_boundary!(|_| CODEC_E_PANIC, {
+        // SAFETY: `out` NULL or writable; `state` valid for `len` bytes; `dict` NULL or live.
+        let out = match unsafe { ptr::out(out) } {
+            Ok(o) => o,
+            Err(st) => return st,
+        };
+        out.write(std::ptr::null_mut());
+        let dict = match unsafe { DictHandle::share(dict) } {
+            Ok(x) => x,
+            Err(st) => return st,
+        };
+        let r = unsafe { ptr::input(state, len) }
+            .and_then(|s| Decoder::unmarshal(s, dict))
+            .map(|dec| {
+                out.write(new_handle(dec));
+                CODEC_OK
+            });
+        super::record(r)
+    })
+}
+
+/// Forget the current stream and any error; parameters and dictionary are kept and the
+/// position restarts at 0. An AUTO decoder detects the format again.
+/// Thread safety: one thread at a time per decoder.
+#[no_mangle]
+pub unsafe extern "C" fn codec_decoder_reset(d: *mut codec_decoder) -> codec_status {
+    // SAFETY (all blocks): `d` is NULL or a live decoder (caller contract).
+    ffi_boundary!(|m| unsafe { ptr::poison(d, m) }, {
+        unsafe {
+            ptr::with(d, |h| {
+                h.dec.reset();
+                Ok(CODEC_OK)
+            })
+        }
+    })
+}
+
+/// The message of the last error on this decoder, `""` after a successful call. Never NULL;
+/// the string belongs to the decoder and stays valid until the next call on it.
+/// Thread safety: one thread at a time per decoder.
+#[no_mangle]
+pub unsafe extern "C" fn codec_decoder_last_error(d: *const codec_decoder) -> *const c_char {
+    // SAFETY: `d` is NULL or a live decoder (caller contract).
+    ffi_boundary!(|_| ptr::static_str(c"internal error (panic)"), {
+        unsafe { ptr::last_error(d) }
+    })
+}
+
+/// Release a decoder and everything it holds. NULL is a no-op. The handle must not be used
+/// afterwards. Thread safety: must not overlap any other call on the same decoder.
+#[no_mangle]
+pub unsafe extern "C" fn codec_decoder_free(d: *mut codec_decoder) {
+    // SAFETY: `d` is NULL or a live decoder, freed once (caller contract).
+    ffi_boundary!(|_| (), { unsafe { ptr::free(d) } })
+}

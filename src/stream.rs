@@ -1,0 +1,674 @@
+//! The format-independent halves of encoders and decoders. Everything every format must do
+//! the same way lives here once:
+//!
+//! - parameters and dictionaries only before the first byte of a stream (`Sequence` after);
+//! - parameter values checked against the format's bounds table, with a message that names
+//!   the parameter and the range;
+//! - after a stream error the handle refuses work (`Sequence`) until `reset`;
+//! - byte counters (`position`) that survive clone and marshal;
+//! - error messages that carry the absolute input offset;
+//! - AUTO format detection (sniffing the magic, skipping leading skippable frames);
+//! - the marshalled-state container around each core's payload.
+
+use std::sync::Arc;
+
+use crate::abi::*;
+use crate::core::{Action, DecoderCore, EncoderCore, ParamSpec, Status, Step};
+use crate::dict::Dict;
+use crate::error::{Error, ErrorKind, Result};
+use crate::formats::{self, Detected, Format};
+use crate::params::param_name;
+use crate::state::{self, StateReader, StateWriter};
+
+fn check_value(fmt_name: &str, p: codec_param, v: i64, spec: ParamSpec) -> Result<()> {
+    if v < spec.lo || v > spec.hi {
+        return Err(Error::invalid(format!(
+            "{} = {v} is out of bounds for {fmt_name}: accepted {}..={}",
+            param_name(p),
+            spec.lo,
+            spec.hi
+        )));
+    }
+    Ok(())
+}
+
+fn debug_panic(p: codec_param) {
+    if p == CODEC_PARAM_DEBUG_PANIC {
+        panic!("CODEC_PARAM_DEBUG_PANIC: deliberate panic to exercise the panic boundary");
+    }
+}
+
+/// Remembers a stream error; later calls are refused until reset.
+#[derive(Debug, Clone, Default)]
+struct Poison(Option<String>);
+
+impl Poison {
+    fn check(&self) -> Result<()> {
+        match &self.0 {
+            Some(m) => Err(Error::sequence(format!(
+                "the stream failed earlier ({m}); call reset before using this handle again"
+            ))),
+            None => Ok(()),
+        }
+    }
+    fn note(&mut self, e: &Error) {
+        if e.kind.poisons_stream() {
+            self.0 = Some(e.msg.clone());
+        }
+    }
+}
+
+fn with_offset(mut e: Error, base: u64) -> Error {
+    if let Some(rel) = e.at.take() {
+        let abs = base as i64 + rel;
+        e.msg = format!("{} (at input byte {abs})", e.msg);
+    }
+    e
+}
+
+/// A streaming compressor for any format.
+pub struct Encoder {
+    format: Format,
+    core: Box<dyn EncoderCore>,
+    /// A frame has begun (input consumed or output produced since the last completed FINISH).
+    in_frame: bool,
+    poison: Poison,
+    consumed: u64,
+    produced: u64,
+}
+
+impl Encoder {
+    pub fn new(format: Format) -> Result<Encoder> {
+        Ok(Encoder {
+            format,
+            core: formats::new_encoder(format)?,
+            in_frame: false,
+            poison: Poison::default(),
+            consumed: 0,
+            produced: 0,
+        })
+    }
+
+    pub fn format(&self) -> Format {
+        self.format
+    }
+
+    fn before_first_byte(&self, what: &str) -> Result<()> {
+        self.poison.check()?;
+        if self.in_frame {
+            return Err(Error::sequence(format!(
+                "{what} must be set before the first byte of a frame (or after a completed FINISH, or after reset)"
+            )));
+        }
+        Ok(())
+    }
+
+    pub fn set_param(&mut self, p: codec_param, v: i64) -> Result<()> {
+        debug_panic(p);
+        self.before_first_byte(param_name(p))?;
+        let spec = formats::param_spec(self.format, p)
+            .filter(|s| s.encoder)
+            .ok_or_else(|| {
+                Error::unsupported(format!(
+                    "{} does not apply to {} encoders",
+                    param_name(p),
+                    self.format.name()
+                ))
+            })?;
+        check_value(self.format.name(), p, v, spec)?;
+        self.core.set_param(p, v)
+    }
+
+    pub fn set_dict(&mut self, d: Option<Arc<Dict>>) -> Result<()> {
+        self.before_first_byte("the dictionary")?;
+        self.core.set_dict(d)
+    }
+
+    pub fn set_pledged_size(&mut self, n: u64) -> Result<()> {
+        self.before_first_byte("the pledged size")?;
+        self.core.set_pledged_size(n)
+    }
+
+    pub fn encode(&mut self, src: &[u8], dst: &mut [u8], action: Action) -> Step {
+        if let Err(e) = self.poison.check() {
+            return Step::err(0, 0, e);
+        }
+        let base = self.consumed;
+        let mut step = self.core.encode(src, dst, action);
+        debug_assert!(step.read <= src.len() && step.written <= dst.len());
+        self.consumed += step.read as u64;
+        self.produced += step.written as u64;
+        if step.read > 0 || step.written > 0 {
+            self.in_frame = true;
+        }
+        match &mut step.result {
+            Ok(Status::Ok) if action == Action::Finish => self.in_frame = false,
+            Ok(_) => {}
+            Err(e) => {
+                *e = with_offset(std::mem::replace(e, Error::internal("")), base);
+                self.poison.note(e);
+            }
+        }
+        step
+    }
+
+    pub fn reset(&mut self) {
+        self.core.reset();
+        self.in_frame = false;
+        self.poison = Poison::default();
+        self.consumed = 0;
+        self.produced = 0;
+    }
+
+    /// Total bytes consumed and produced since creation or the last reset.
+    pub fn position(&self) -> (u64, u64) {
+        (self.consumed, self.produced)
+    }
+}
+
+/// AUTO detection progress.
+#[derive(Clone)]
+enum Stage {
+    /// Collecting the first bytes of a stream (AUTO only).
+    Sniffing,
+    /// Skipping a leading skippable frame (AUTO only): bytes left.
+    Skipping(u64),
+    Decoding(Format),
+}
+
+/// A streaming decompressor for any format, or for AUTO.
+pub struct Decoder {
+    /// `None` for AUTO.
+    requested: Option<Format>,
+    stage: Stage,
+    core: Option<Box<dyn DecoderCore>>,
+    /// AUTO: bytes taken from the input while sniffing that the core has not consumed yet.
+    pending: Vec<u8>,
+    /// AUTO: parameters set before the format was known, applied once it is.
+    auto_params: Vec<(codec_param, i64)>,
+    dict: Option<Arc<Dict>>,
+    started: bool,
+    poison: Poison,
+    consumed: u64,
+    produced: u64,
+}
+
+impl Decoder {
+    pub fn new(requested: Option<Format>) -> Result<Decoder> {
+        let (stage, core) = match requested {
+            Some(f) => (Stage::Decoding(f), Some(formats::new_decoder(f)?)),
+            None => (Stage::Sniffing, None),
+        };
+        Ok(Decoder {
+            requested,
+            stage,
+            core,
+            pending: Vec::new(),
+            auto_params: Vec::new(),
+            dict: None,
+            started: false,
+            poison: Poison::default(),
+            consumed: 0,
+            produced: 0,
+        })
+    }
+
+    /// The requested format (`None` = AUTO).
+    pub fn requested_format(&self) -> Option<Format> {
+        self.requested
+    }
+    /// The format being decoded, once known.
+    pub fn format(&self) -> Option<Format> {
+        match self.stage {
+            Stage::Decoding(f) => Some(f),
+            _ => None,
+        }
+    }
+
+    fn before_first_byte(&self, what: &str) -> Result<()> {
+        self.poison.check()?;
+        if self.started {
+            return Err(Error::sequence(format!(
+                "{what} must be set before the first input byte (or after reset)"
+            )));
+        }
+        Ok(())
+    }
+
+    pub fn set_param(&mut self, p: codec_param, v: i64) -> Result<()> {
+        debug_panic(p);
+        self.before_first_byte(param_name(p))?;
+        match self.requested {
+            Some(f) => {
+                let spec = formats::param_spec(f, p)
+                    .filter(|s| s.decoder)
+                    .ok_or_else(|| {
+                        Error::unsupported(format!(
+                            "{} does not apply to {} decoders",
+                            param_name(p),
+                            f.name()
+                        ))
+                    })?;
+                check_value(f.name(), p, v, spec)?;
+                self.core
+                    .as_mut()
+                    .expect("concrete decoder has a core")
+                    .set_param(p, v)
+            }
+            None => {
+                let spec = formats::auto_decoder_param_spec(p).ok_or_else(|| {
+                    Error::unsupported(format!("{} does not apply to any decoder", param_name(p)))
+                })?;
+                check_value("auto-detecting decoders", p, v, spec)?;
+                self.auto_params.retain(|&(q, _)| q != p);
+                self.auto_params.push((p, v));
+                Ok(())
+            }
+        }
+    }
+
+    pub fn set_dict(&mut self, d: Option<Arc<Dict>>) -> Result<()> {
+        self.before_first_byte("the dictionary")?;
+        if let Some(core) = self.core.as_mut() {
+            core.set_dict(d.clone())?;
+        }
+        self.dict = d;
+        Ok(())
+    }
+
+    pub fn dict(&self) -> Option<&Arc<Dict>> {
+        self.dict.as_ref()
+    }
+
+    /// Create the core for a detected format and apply what was set before.
+    fn start_core(&mut self, f: Format) -> Result<()> {
+        let mut core = formats::new_decoder(f)?;
+        for &(p, v) in &self.auto_params {
+            if let Some(spec) = formats::param_spec(f, p).filter(|s| s.decoder) {
+                if v >= spec.lo && v <= spec.hi {
+                    core.set_param(p, v)?;
+                }
+            }
+        }
+        core.set_dict(self.dict.clone())?;
+        self.core = Some(core);
+        self.stage = Stage::Decoding(f);
+        Ok(())
+    }
+
+    pub fn decode(&mut self, src: &[u8], dst: &mut [u8]) -> Step {
+        if let Err(e) = self.poison.check() {
+            return Step::err(0, 0, e);
+        }
+        let base = self.consumed;
+        let mut step = self.decode_inner(src, dst);
+        debug_assert!(step.read <= src.len() && step.written <= dst.len());
+        self.consumed += step.read as u64;
+        self.produced += step.written as u64;
+        if step.read > 0 {
+            self.started = true;
+        }
+        if let Err(e) = &mut step.result {
+            *e = with_offset(std::mem::replace(e, Error::internal("")), base);
+            self.poison.note(e);
+        }
+        step
+    }
+
+    /// Sniff / skip (AUTO), then drain bytes held from sniffing, then decode `src`.
+    /// Error offsets are made relative to `src[0]` here.
+    fn decode_inner(&mut self, src: &[u8], dst: &mut [u8]) -> Step {
+        let mut read = 0;
+        loop {
+            match self.stage {
+                Stage::Decoding(_) => break,
+                Stage::Skipping(left) => {
+                    let n = (left.min((src.len() - read) as u64)) as usize;
+                    read += n;
+                    let left = left - n as u64;
+                    if left > 0 {
+                        self.stage = Stage::Skipping(left);
+                        return Step::ok(read, 0, Status::Ok);
+                    }
+                    self.stage = Stage::Sniffing;
+                }
+                Stage::Sniffing => {
+                    let before = self.pending.len();
+                    let take = (formats::DETECT_MAX - before).min(src.len() - read);
+                    self.pending.extend_from_slice(&src[read..read + take]);
+                    match formats::detect(&self.pending) {
+                        Detected::NeedMore if take == src.len() - read => {
+                            return Step::ok(src.len(), 0, Status::Ok);
+                        }
+                        Detected::NeedMore | Detected::Unknown => {
+                            let e = Error::corrupt(format!(
+                                "unrecognised data: not zstd, LZ4 frame, xz or .lzma (first bytes {})",
+                                hex(&self.pending[..self.pending.len().min(8)])
+                            ))
+                            .at(read as i64 - before as i64);
+                            self.pending.truncate(before);
+                            return Step::err(read, 0, e);
+                        }
+                        Detected::Skippable(total) => {
+                            // Account the skippable frame's bytes as skipped; keep the rest.
+                            let held = self.pending.len() as u64;
+                            if held >= total {
+                                let rest = self.pending.split_off(total as usize);
+                                let used_from_src = take - rest.len();
+                                self.pending.clear();
+                                read += used_from_src;
+                                self.stage = Stage::Sniffing;
+                            } else {
+                                self.pending.clear();
+                                read += take;
+                                self.stage = Stage::Skipping(total - held);
+                            }
+                        }
+                        Detected::Format(f) => {
+                            read += take;
+                            if let Err(e) = self.start_core(f) {
+                                return Step::err(read, 0, e);
+                            }
+                        }
+                    }
+                }
+            }
+        }
+        let core = self.core.as_mut().expect("decoding stage has a core");
+        let mut written = 0;
+        if !self.pending.is_empty() {
+            let held = self.pending.len();
+            let s = core.decode(&self.pending, dst);
+            self.pending.drain(..s.read);
+            written += s.written;
+            match s.result {
+                Err(mut e) => {
+                    // `pending` bytes precede src[read]: shift offsets to src coordinates.
+                    e.at = e.at.map(|a| a - held as i64 + read as i64);
+                    return Step::err(read, written, e);
+                }
+                Ok(st) if !self.pending.is_empty() || st != Status::Ok => {
+                    return Step::ok(read, written, st)
+                }
+                Ok(_) => {}
+            }
+        }
+        let s = core.decode(&src[read..], &mut dst[written..]);
+        let (r, w) = (read + s.read, written + s.written);
+        match s.result {
+            Ok(st) => Step::ok(r, w, st),
+            Err(mut e) => {
+                e.at = e.at.map(|a| a + read as i64);
+                Step::err(r, w, e)
+            }
+        }
+    }
+
+    /// True when the input given so far ends at a frame boundary with all output delivered:
+    /// a stream may end here.
+    pub fn at_frame_edge(&self) -> bool {
+        match self.stage {
+            Stage::Sniffing => self.pending.is_empty(),
+            Stage::Skipping(_) => false,
+            Stage::Decoding(_) => {
+                self.pending.is_empty() && self.core.as_ref().is_some_and(|c| c.at_frame_edge())
+            }
+        }
+    }
+
+    pub fn position(&self) -> (u64, u64) {
+        (self.consumed, self.produced)
+    }
+
+    pub fn reset(&mut self) {
+        match self.requested {
+            Some(_) => self
+                .core
+                .as_mut()
+                .expect("concrete decoder has a core")
+                .reset(),
+            None => {
+                self.core = None;
+                self.stage = Stage::Sniffing;
+            }
+        }
+        self.pending.clear();
+        self.started = false;
+        self.poison = Poison::default();
+        self.consumed = 0;
+        self.produced = 0;
+    }
+
+    pub fn try_clone(&self) -> Result<Decoder> {
+        self.poison.check()?;
+        let core = match &self.core {
+            Some(c) => Some(c.try_clone()?),
+            None => None,
+        };
+        Ok(Decoder {
+            requested: self.requested,
+            stage: self.stage.clone(),
+            core,
+            pending: self.pending.clone(),
+            auto_params: self.auto_params.clone(),
+            dict: self.dict.clone(),
+            started: self.started,
+            poison: self.poison.clone(),
+            consumed: self.consumed,
+            produced: self.produced,
+        })
+    }
+
+    /// The complete state as a container (see `state.rs`).
+    pub fn marshal(&self) -> Result<Vec<u8>> {
+        self.poison.check()?;
+        let mut w = StateWriter::new();
+        // Wrapper section: requested format, stage, held bytes, AUTO parameters.
+        match self.stage {
+            Stage::Sniffing => w.u8(0),
+            Stage::Skipping(n) => {
+                w.u8(1);
+                w.u64(n);
+            }
+            Stage::Decoding(f) => {
+                w.u8(2);
+                w.u16(f.raw() as u16);
+            }
+        }
+        w.bytes(&self.pending);
+        w.u8(self.auto_params.len() as u8);
+        for &(p, v) in &self.auto_params {
+            w.i32(p);
+            w.i64(v);
+        }
+        w.bool(self.started);
+        if let Some(core) = &self.core {
+            core.marshal(&mut w)?;
+        }
+        let fmt = self.format();
+        let fingerprint = fmt.map(formats::state_fingerprint).unwrap_or_default();
+        let requested = self.requested.map_or(CODEC_FORMAT_AUTO, Format::raw);
+        Ok(state::seal(
+            requested,
+            &fingerprint,
+            self.dict.as_ref().map(|d| d.identity()),
+            self.consumed,
+            self.produced,
+            &w.into_inner(),
+        ))
+    }
+
+    /// Rebuild a decoder from `marshal`'s output. `dict` must be the dictionary the original
+    /// decoder used (checked by ID and SHA-256), or `None` if it used none.
+    pub fn unmarshal(blob: &[u8], dict: Option<Arc<Dict>>) -> Result<Decoder> {
+        let env = state::open(blob)?;
+        let requested = formats::decoder_format(env.format)
+            .map_err(|_| Error::state(format!("state names unknown format {}", env.format)))?;
+        match (&env.dict, &dict) {
+            (None, None) => {}
+            (Some(_), None) => {
+                return Err(Error::dict(
+                    "the state was made with a dictionary; supply the same dictionary",
+                ))
+            }
+            (None, Some(_)) => {
+                return Err(Error::dict(
+                    "the state was made without a dictionary, but one was supplied",
+                ))
+            }
+            (Some(want), Some(d)) => {
+                if *want != d.identity() {
+                    return Err(Error::dict(format!(
+                        "the supplied dictionary (id {}) is not the one the state was made with (id {})",
+                        d.id(),
+                        want.0
+                    )));
+                }
+            }
+        }
+        let mut r = StateReader::new(env.payload);
+        let stage = match r.u8_max("stage", 2)? {
+            0 => Stage::Sniffing,
+            1 => Stage::Skipping(r.u64_in("skip remaining", 1, u32::MAX as u64 + 8)?),
+            _ => {
+                let raw = r.u16("detected format")? as i32;
+                let f = Format::from_raw(raw)
+                    .ok_or_else(|| Error::state(format!("state names unknown format {raw}")))?;
+                if requested.is_some_and(|q| q != f) {
+                    return Err(Error::state(
+                        "state's detected format differs from its requested format",
+                    ));
+                }
+                Stage::Decoding(f)
+            }
+        };
+        if requested.is_some() && !matches!(stage, Stage::Decoding(_)) {
+            return Err(Error::state(
+                "a fixed-format state must be in the decoding stage",
+            ));
+        }
+        let pending = r.bytes("pending bytes", formats::DETECT_MAX)?.to_vec();
+        let n = r.u8_max("parameter count", 32)?;
+        let mut auto_params = Vec::with_capacity(n as usize);
+        for _ in 0..n {
+            let p = r.i32("parameter id")?;
+            let v = r.i64("parameter value")?;
+            if formats::auto_decoder_param_spec(p).is_none() {
+                return Err(Error::state(format!(
+                    "state holds an unknown parameter {p}"
+                )));
+            }
+            auto_params.push((p, v));
+        }
+        let started = r.bool("started")?;
+        let core = match stage {
+            Stage::Decoding(f) => {
+                if env.fingerprint != formats::state_fingerprint(f).as_slice() {
+                    return Err(Error::state(format!(
+                        "the {} state was made by an incompatible build ({}), this build is ({})",
+                        f.name(),
+                        String::from_utf8_lossy(env.fingerprint),
+                        String::from_utf8_lossy(&formats::state_fingerprint(f))
+                    )));
+                }
+                Some(formats::unmarshal_decoder(f, &mut r, dict.clone())?)
+            }
+            _ => None,
+        };
+        r.finish()?;
+        Ok(Decoder {
+            requested,
+            stage,
+            core,
+            pending,
+            auto_params,
+            dict,
+            started,
+            poison: Poison::default(),
+            consumed: env.consumed,
+            produced: env.produced,
+        })
+    }
+}
+
+fn hex(b: &[u8]) -> String {
+    b.iter()
+        .map(|x| format!("{x:02x}"))
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
+/// One-shot compression: one frame holding all of `src`, with the level (or the format's
+/// default when `level` is `None`).
+pub fn compress(format: Format, level: Option<i64>, src: &[u8], dst: &mut [u8]) -> Result<usize> {
+    let mut enc = Encoder::new(format)?;
+    if let Some(l) = level {
+        enc.set_param(CODEC_PARAM_LEVEL, l)?;
+    }
+    enc.set_pledged_size(src.len() as u64)
+        .or_else(|e| match e.kind {
+            ErrorKind::Unsupported => Ok(()),
+            _ => Err(e),
+        })?;
+    let step = enc.encode(src, dst, Action::Finish);
+    match step.result? {
+        Status::Ok => Ok(step.written),
+        _ => Err(Error::buffer(format!(
+            "destination of {} bytes is too small for the compressed data (codec_compress_bound gives a safe size)",
+            dst.len()
+        ))),
+    }
+}
+
+/// One-shot decompression of every frame in `src` into `dst`. Fails with `Truncated` when the
+/// input ends inside a frame (or holds no frame at all), `Buffer` when `dst` is too small;
+/// `Ok` carries the decompressed size. On `Buffer` the first `dst.len()` bytes are valid.
+pub fn decompress(
+    format: Option<Format>,
+    src: &[u8],
+    dst: &mut [u8],
+    dict: Option<Arc<Dict>>,
+) -> Result<usize> {
+    let mut dec = Decoder::new(format)?;
+    dec.set_dict(dict)?;
+    let (mut read, mut written) = (0, 0);
+    let mut frames = 0u64;
+    loop {
+        let step = dec.decode(&src[read..], &mut dst[written..]);
+        read += step.read;
+        written += step.written;
+        match step.result? {
+            Status::FrameEnd => frames += 1,
+            Status::MoreOutput => {
+                // `dst` is full. Is there really more? Probe with one spare byte.
+                let mut probe = [0u8; 1];
+                let s = dec.decode(&src[read..], &mut probe);
+                read += s.read;
+                if s.result? == Status::FrameEnd {
+                    frames += 1;
+                }
+                if s.written > 0 {
+                    return Err(Error::buffer(format!(
+                        "destination of {} bytes is too small for the decompressed data",
+                        dst.len()
+                    )));
+                }
+            }
+            Status::Ok if read == src.len() => break,
+            Status::Ok if step.read == 0 && step.written == 0 => {
+                return Err(Error::internal("decoder stopped making progress"));
+            }
+            Status::Ok => {}
+        }
+    }
+    if !dec.at_frame_edge() {
+        return Err(Error::truncated(format!(
+            "input ended inside a frame after {} bytes ({written} bytes decoded)",
+            src.len()
+        )));
+    }
+    if frames == 0 && dec.format() != Some(Format::Lz4Blocks) {
+        return Err(Error::truncated("the input holds no complete frame"));
+    }
+    Ok(written)
+}

@@ -1,0 +1,264 @@
+//! zstd streaming decoder over `ZSTD_decompressStream` (buffered-output mode only).
+//!
+//! We track frame boundaries ourselves: at each frame edge the 4-byte magic is checked before
+//! zstd sees it (legacy v0.x frames are refused: their decoder state cannot be marshalled),
+//! and skippable frames are skipped here, so our state says exactly where the stream is.
+
+use std::sync::Arc;
+
+use super::sys::{DCtx, ZSTD_dParameter};
+use super::{ddict_for, zstd_error, MAGIC, WINDOW_LOG_MAX_DEFAULT};
+use crate::abi::*;
+use crate::core::{DecoderCore, Status, Step};
+use crate::dict::Dict;
+use crate::error::{Error, Result};
+use crate::formats::is_skippable_magic;
+use crate::state::{StateReader, StateWriter};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Stage {
+    /// Between frames; `have` bytes of the next frame's start (magic, and for a skippable
+    /// frame its size) are held in `head`.
+    Edge { head: [u8; 8], have: u8 },
+    /// Inside a skippable frame: bytes left to skip.
+    Skipping(u64),
+    /// Inside a zstd frame: zstd has the magic.
+    Frame,
+}
+
+const EDGE: Stage = Stage::Edge {
+    head: [0; 8],
+    have: 0,
+};
+
+pub struct ZstdDecoder {
+    dctx: DCtx,
+    window_log_max: u32,
+    dict: Option<Arc<Dict>>,
+    dict_ready: bool,
+    stage: Stage,
+}
+
+fn magic_error(m: u32) -> Error {
+    if (0xFD2F_B522..=0xFD2F_B527).contains(&m) || m == 0x1EB5_2FFD {
+        Error::unsupported(format!(
+            "legacy zstd frame (format v0.{}): not supported, since its decoder state cannot be saved",
+            if m == 0x1EB5_2FFD { 1 } else { m - 0xFD2F_B520 }
+        ))
+    } else {
+        Error::corrupt(format!("unknown frame magic {m:#010x}: not a zstd frame"))
+    }
+}
+
+impl ZstdDecoder {
+    pub fn new() -> Result<Self> {
+        Ok(ZstdDecoder {
+            dctx: DCtx::new()
+                .ok_or_else(|| Error::nomem("cannot allocate a zstd decompression context"))?,
+            window_log_max: WINDOW_LOG_MAX_DEFAULT,
+            dict: None,
+            dict_ready: true,
+            stage: EDGE,
+        })
+    }
+
+    fn set_window_log_max(&mut self, wlm: u32) -> Result<()> {
+        self.dctx
+            .set_parameter(ZSTD_dParameter::ZSTD_d_windowLogMax, wlm as i32)
+            .map_err(|e| zstd_error(e, "parameter"))?;
+        self.window_log_max = wlm;
+        Ok(())
+    }
+
+    fn prepare_dict(&mut self) -> Result<()> {
+        if !self.dict_ready {
+            let dd = match &self.dict {
+                Some(d) => Some(ddict_for(d)?),
+                None => None,
+            };
+            self.dctx
+                .ref_ddict(dd)
+                .map_err(|e| zstd_error(e, "dictionary"))?;
+            self.dict_ready = true;
+        }
+        Ok(())
+    }
+
+    pub fn unmarshal(_r: &mut StateReader<'_>, _dict: Option<Arc<Dict>>) -> Result<Self> {
+        Err(Error::state(
+            "this build cannot restore zstd decoder states",
+        ))
+    }
+
+    /// Decode inside a zstd frame until the frame ends, input runs out or output fills.
+    fn frame(
+        &mut self,
+        src: &[u8],
+        dst: &mut [u8],
+        read: &mut usize,
+        written: &mut usize,
+    ) -> Result<Option<Status>> {
+        let mut idle = 0;
+        loop {
+            let p = self
+                .dctx
+                .decompress_stream(&src[*read..], &mut dst[*written..]);
+            *read += p.read;
+            *written += p.written;
+            match p.ret {
+                Err(e) => return Err(zstd_error(e, "decompression").at(*read as i64)),
+                Ok(0) => {
+                    self.stage = EDGE;
+                    return Ok(Some(Status::FrameEnd));
+                }
+                Ok(_) if *written == dst.len() => return Ok(Some(Status::MoreOutput)),
+                Ok(_) if *read == src.len() => return Ok(Some(Status::Ok)),
+                Ok(_) => {
+                    idle = if p.read == 0 && p.written == 0 {
+                        idle + 1
+                    } else {
+                        0
+                    };
+                    if idle > 16 {
+                        return Err(Error::internal("zstd decompression made no progress"));
+                    }
+                }
+            }
+        }
+    }
+
+    fn run(
+        &mut self,
+        src: &[u8],
+        dst: &mut [u8],
+        read: &mut usize,
+        written: &mut usize,
+    ) -> Result<Status> {
+        loop {
+            match self.stage {
+                Stage::Frame => {
+                    if let Some(st) = self.frame(src, dst, read, written)? {
+                        return Ok(st);
+                    }
+                }
+                Stage::Skipping(left) => {
+                    let n = left.min((src.len() - *read) as u64);
+                    *read += n as usize;
+                    if n < left {
+                        self.stage = Stage::Skipping(left - n);
+                        return Ok(Status::Ok);
+                    }
+                    self.stage = EDGE;
+                }
+                Stage::Edge { mut head, mut have } => {
+                    let rest = &src[*read..];
+                    // Common case: the whole magic is in this call's input; zstd reads it
+                    // from there (which keeps its single-pass fast path available).
+                    if have == 0 && rest.len() >= 4 {
+                        let m = u32::from_le_bytes(rest[..4].try_into().unwrap());
+                        if m == MAGIC {
+                            self.stage = Stage::Frame;
+                            continue;
+                        }
+                        if !is_skippable_magic(m) {
+                            return Err(magic_error(m).at(*read as i64));
+                        }
+                    }
+                    if rest.is_empty() {
+                        return Ok(Status::Ok);
+                    }
+                    // Collect the magic (and a skippable frame's size) byte by byte.
+                    let want = if have >= 4
+                        && is_skippable_magic(u32::from_le_bytes(head[..4].try_into().unwrap()))
+                    {
+                        8
+                    } else {
+                        4
+                    };
+                    let n = (want - have as usize).min(rest.len());
+                    head[have as usize..have as usize + n].copy_from_slice(&rest[..n]);
+                    have += n as u8;
+                    *read += n;
+                    self.stage = Stage::Edge { head, have };
+                    if (have as usize) < 4 {
+                        continue;
+                    }
+                    let m = u32::from_le_bytes(head[..4].try_into().unwrap());
+                    if m == MAGIC {
+                        // Hand the held magic to zstd; with fewer bytes than any header it
+                        // takes all four into its header buffer.
+                        let p = self
+                            .dctx
+                            .decompress_stream(&head[..4], &mut dst[*written..]);
+                        *written += p.written;
+                        if let Err(e) = p.ret {
+                            return Err(zstd_error(e, "decompression").at(*read as i64));
+                        }
+                        if p.read != 4 {
+                            return Err(Error::internal("zstd did not accept the frame magic"));
+                        }
+                        self.stage = Stage::Frame;
+                    } else if is_skippable_magic(m) {
+                        if have == 8 {
+                            let size = u32::from_le_bytes(head[4..8].try_into().unwrap());
+                            self.stage = Stage::Skipping(size as u64);
+                        }
+                    } else {
+                        return Err(magic_error(m).at(*read as i64 - 4));
+                    }
+                }
+            }
+        }
+    }
+}
+
+impl DecoderCore for ZstdDecoder {
+    fn set_param(&mut self, p: codec_param, v: i64) -> Result<()> {
+        match p {
+            CODEC_PARAM_ZSTD_WINDOW_LOG_MAX => self.set_window_log_max(v as u32),
+            CODEC_PARAM_MEMLIMIT => {
+                let (lo, hi) =
+                    super::sys::d_bounds(ZSTD_dParameter::ZSTD_d_windowLogMax).unwrap_or((10, 31));
+                let log = 63 - (v as u64).leading_zeros();
+                self.set_window_log_max(log.clamp(lo as u32, hi as u32))
+            }
+            _ => Err(Error::unsupported("not a zstd decoder parameter")),
+        }
+    }
+
+    fn set_dict(&mut self, d: Option<Arc<Dict>>) -> Result<()> {
+        self.dict = d;
+        self.dict_ready = false;
+        Ok(())
+    }
+
+    fn decode(&mut self, src: &[u8], dst: &mut [u8]) -> Step {
+        if let Err(e) = self.prepare_dict() {
+            return Step::err(0, 0, e);
+        }
+        let (mut read, mut written) = (0, 0);
+        match self.run(src, dst, &mut read, &mut written) {
+            Ok(st) => Step::ok(read, written, st),
+            Err(e) => Step::err(read, written, e),
+        }
+    }
+
+    fn at_frame_edge(&self) -> bool {
+        matches!(self.stage, Stage::Edge { have: 0, .. })
+    }
+
+    fn reset(&mut self) {
+        self.dctx.reset_session();
+        self.stage = EDGE;
+    }
+
+    fn try_clone(&self) -> Result<Box<dyn DecoderCore>> {
+        Err(Error::unsupported("this build cannot clone zstd decoders"))
+    }
+
+    fn marshal(&self, _w: &mut StateWriter) -> Result<()> {
+        Err(Error::unsupported(
+            "this build cannot marshal zstd decoders",
+        ))
+    }
+}

@@ -1,0 +1,292 @@
+//! Thin safe wrappers over the zstd C API (zstd-sys). This file and the decoder-state shim
+//! bindings are the only unsafe code of the zstd module. Each wrapper owns its C object and
+//! frees it on drop; a context that references a digested dictionary keeps an `Arc` to it,
+//! so the dictionary provably outlives its use.
+#![allow(unsafe_code)]
+
+use std::ffi::{c_void, CStr};
+use std::ptr::NonNull;
+use std::sync::Arc;
+
+use zstd_sys as z;
+
+pub use z::{ZSTD_EndDirective, ZSTD_ErrorCode, ZSTD_cParameter, ZSTD_dParameter};
+
+/// A zstd return value that `ZSTD_isError` flags.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ZErr(pub usize);
+
+impl ZErr {
+    pub fn code(self) -> ZSTD_ErrorCode {
+        // SAFETY: pure function of an integer.
+        unsafe { z::ZSTD_getErrorCode(self.0) }
+    }
+    pub fn name(self) -> &'static str {
+        // SAFETY: returns a pointer to a static NUL-terminated string.
+        unsafe { CStr::from_ptr(z::ZSTD_getErrorName(self.0)) }
+            .to_str()
+            .unwrap_or("unknown zstd error")
+    }
+}
+
+fn check(r: usize) -> Result<usize, ZErr> {
+    // SAFETY: pure function of an integer.
+    if unsafe { z::ZSTD_isError(r) } != 0 {
+        Err(ZErr(r))
+    } else {
+        Ok(r)
+    }
+}
+
+/// Result of one streaming call: bytes consumed, bytes produced, zstd's return value.
+pub struct Progress {
+    pub read: usize,
+    pub written: usize,
+    pub ret: Result<usize, ZErr>,
+}
+
+/// A compression context.
+pub struct CCtx {
+    ptr: NonNull<z::ZSTD_CCtx>,
+    cdict: Option<Arc<CDict>>,
+}
+
+// SAFETY: a ZSTD_CCtx has no thread affinity; it is only ever used through `&mut self`.
+unsafe impl Send for CCtx {}
+
+impl CCtx {
+    pub fn new() -> Option<CCtx> {
+        // SAFETY: plain constructor; NULL means allocation failure.
+        let p = unsafe { z::ZSTD_createCCtx() };
+        NonNull::new(p).map(|ptr| CCtx { ptr, cdict: None })
+    }
+    pub fn set_parameter(&mut self, p: ZSTD_cParameter, v: i32) -> Result<(), ZErr> {
+        // SAFETY: valid context; zstd validates the value.
+        check(unsafe { z::ZSTD_CCtx_setParameter(self.ptr.as_ptr(), p, v) }).map(|_| ())
+    }
+    pub fn set_pledged_src_size(&mut self, n: u64) -> Result<(), ZErr> {
+        // SAFETY: valid context.
+        check(unsafe { z::ZSTD_CCtx_setPledgedSrcSize(self.ptr.as_ptr(), n as _) }).map(|_| ())
+    }
+    /// Abandon the current frame; parameters and dictionary stay.
+    pub fn reset_session(&mut self) {
+        // SAFETY: valid context; session reset cannot fail.
+        unsafe {
+            z::ZSTD_CCtx_reset(
+                self.ptr.as_ptr(),
+                z::ZSTD_ResetDirective::ZSTD_reset_session_only,
+            )
+        };
+    }
+    /// Reference a digested dictionary for the following frames (`None` = no dictionary).
+    pub fn ref_cdict(&mut self, cdict: Option<Arc<CDict>>) -> Result<(), ZErr> {
+        let p = cdict
+            .as_ref()
+            .map_or(std::ptr::null(), |c| c.ptr.as_ptr() as *const _);
+        // SAFETY: the CDict stays alive while referenced: `self.cdict` owns an Arc to it.
+        check(unsafe { z::ZSTD_CCtx_refCDict(self.ptr.as_ptr(), p) })?;
+        self.cdict = cdict;
+        Ok(())
+    }
+    pub fn compress_stream2(
+        &mut self,
+        src: &[u8],
+        dst: &mut [u8],
+        end: ZSTD_EndDirective,
+    ) -> Progress {
+        let mut out = z::ZSTD_outBuffer {
+            dst: dst.as_mut_ptr() as *mut c_void,
+            size: dst.len(),
+            pos: 0,
+        };
+        let mut inp = z::ZSTD_inBuffer {
+            src: src.as_ptr() as *const c_void,
+            size: src.len(),
+            pos: 0,
+        };
+        // SAFETY: the buffers describe live slices for the duration of the call; zstd keeps no
+        // pointer to them afterwards (buffered mode).
+        let r = unsafe { z::ZSTD_compressStream2(self.ptr.as_ptr(), &mut out, &mut inp, end) };
+        Progress {
+            read: inp.pos,
+            written: out.pos,
+            ret: check(r),
+        }
+    }
+}
+
+impl Drop for CCtx {
+    fn drop(&mut self) {
+        // SAFETY: we own the context.
+        unsafe { z::ZSTD_freeCCtx(self.ptr.as_ptr()) };
+    }
+}
+
+/// A decompression context, always in buffered-output mode (never `stableOutBuffer`), so it
+/// keeps no pointer to caller memory and its state can be marshalled.
+pub struct DCtx {
+    ptr: NonNull<z::ZSTD_DCtx>,
+    ddict: Option<Arc<DDict>>,
+}
+
+// SAFETY: a ZSTD_DCtx has no thread affinity; it is only ever used through `&mut self`.
+unsafe impl Send for DCtx {}
+
+impl DCtx {
+    pub fn new() -> Option<DCtx> {
+        // SAFETY: plain constructor; NULL means allocation failure.
+        let p = unsafe { z::ZSTD_createDCtx() };
+        NonNull::new(p).map(|ptr| DCtx { ptr, ddict: None })
+    }
+    pub fn set_parameter(&mut self, p: ZSTD_dParameter, v: i32) -> Result<(), ZErr> {
+        // SAFETY: valid context; zstd validates the value.
+        check(unsafe { z::ZSTD_DCtx_setParameter(self.ptr.as_ptr(), p, v) }).map(|_| ())
+    }
+    pub fn reset_session(&mut self) {
+        // SAFETY: valid context; session reset cannot fail.
+        unsafe {
+            z::ZSTD_DCtx_reset(
+                self.ptr.as_ptr(),
+                z::ZSTD_ResetDirective::ZSTD_reset_session_only,
+            )
+        };
+    }
+    pub fn ref_ddict(&mut self, ddict: Option<Arc<DDict>>) -> Result<(), ZErr> {
+        let p = ddict
+            .as_ref()
+            .map_or(std::ptr::null(), |d| d.ptr.as_ptr() as *const _);
+        // SAFETY: the DDict stays alive while referenced: `self.ddict` owns an Arc to it.
+        check(unsafe { z::ZSTD_DCtx_refDDict(self.ptr.as_ptr(), p) })?;
+        self.ddict = ddict;
+        Ok(())
+    }
+    pub fn decompress_stream(&mut self, src: &[u8], dst: &mut [u8]) -> Progress {
+        let mut out = z::ZSTD_outBuffer {
+            dst: dst.as_mut_ptr() as *mut c_void,
+            size: dst.len(),
+            pos: 0,
+        };
+        let mut inp = z::ZSTD_inBuffer {
+            src: src.as_ptr() as *const c_void,
+            size: src.len(),
+            pos: 0,
+        };
+        // SAFETY: the buffers describe live slices for the duration of the call; in buffered
+        // mode zstd keeps no pointer to them afterwards.
+        let r = unsafe { z::ZSTD_decompressStream(self.ptr.as_ptr(), &mut out, &mut inp) };
+        Progress {
+            read: inp.pos,
+            written: out.pos,
+            ret: check(r),
+        }
+    }
+}
+
+impl Drop for DCtx {
+    fn drop(&mut self) {
+        // SAFETY: we own the context.
+        unsafe { z::ZSTD_freeDCtx(self.ptr.as_ptr()) };
+    }
+}
+
+/// A digested compression dictionary; immutable and shareable across threads.
+pub struct CDict {
+    ptr: NonNull<z::ZSTD_CDict>,
+}
+// SAFETY: zstd.h: a CDict "can be shared by multiple threads concurrently, since its usage is
+// read-only".
+unsafe impl Send for CDict {}
+unsafe impl Sync for CDict {}
+
+impl CDict {
+    /// Digest `dict` (zstd format or raw content; zstd copies it) for `level`.
+    pub fn new(dict: &[u8], level: i32) -> Option<CDict> {
+        // SAFETY: zstd copies the bytes.
+        let p = unsafe { z::ZSTD_createCDict(dict.as_ptr() as *const c_void, dict.len(), level) };
+        NonNull::new(p).map(|ptr| CDict { ptr })
+    }
+}
+impl Drop for CDict {
+    fn drop(&mut self) {
+        // SAFETY: we own it; no context references it any more (they hold Arcs).
+        unsafe { z::ZSTD_freeCDict(self.ptr.as_ptr()) };
+    }
+}
+
+/// A digested decompression dictionary; immutable and shareable across threads.
+pub struct DDict {
+    ptr: NonNull<z::ZSTD_DDict>,
+}
+// SAFETY: a DCtx only reads a DDict (`const ZSTD_DDict*`); it is never modified after creation.
+unsafe impl Send for DDict {}
+unsafe impl Sync for DDict {}
+
+impl DDict {
+    pub fn new(dict: &[u8]) -> Option<DDict> {
+        // SAFETY: zstd copies the bytes.
+        let p = unsafe { z::ZSTD_createDDict(dict.as_ptr() as *const c_void, dict.len()) };
+        NonNull::new(p).map(|ptr| DDict { ptr })
+    }
+}
+impl Drop for DDict {
+    fn drop(&mut self) {
+        // SAFETY: we own it; no context references it any more (they hold Arcs).
+        unsafe { z::ZSTD_freeDDict(self.ptr.as_ptr()) };
+    }
+}
+
+pub fn c_bounds(p: ZSTD_cParameter) -> Option<(i32, i32)> {
+    // SAFETY: pure query.
+    let b = unsafe { z::ZSTD_cParam_getBounds(p) };
+    check(b.error).ok().map(|_| (b.lowerBound, b.upperBound))
+}
+
+pub fn d_bounds(p: ZSTD_dParameter) -> Option<(i32, i32)> {
+    // SAFETY: pure query.
+    let b = unsafe { z::ZSTD_dParam_getBounds(p) };
+    check(b.error).ok().map(|_| (b.lowerBound, b.upperBound))
+}
+
+pub fn compress_bound(n: usize) -> usize {
+    // SAFETY: pure function.
+    unsafe { z::ZSTD_compressBound(n) }
+}
+
+pub fn default_level() -> i32 {
+    // SAFETY: pure function.
+    unsafe { z::ZSTD_defaultCLevel() }
+}
+
+/// Parsed frame header: `Ok(Ok(h))`, or `Ok(Err(n))` when `n` bytes are needed.
+pub fn frame_header(src: &[u8]) -> Result<Result<z::ZSTD_FrameHeader, usize>, ZErr> {
+    // SAFETY: zeroed is a valid value of this plain C struct.
+    let mut h: z::ZSTD_FrameHeader = unsafe { std::mem::zeroed() };
+    // SAFETY: reads at most `src.len()` bytes.
+    let r =
+        check(unsafe { z::ZSTD_getFrameHeader(&mut h, src.as_ptr() as *const c_void, src.len()) })?;
+    Ok(if r == 0 { Ok(h) } else { Err(r) })
+}
+
+pub fn find_frame_compressed_size(src: &[u8]) -> Result<usize, ZErr> {
+    // SAFETY: reads at most `src.len()` bytes.
+    check(unsafe { z::ZSTD_findFrameCompressedSize(src.as_ptr() as *const c_void, src.len()) })
+}
+
+/// The dictionary ID of a zstd-format dictionary (0 if it is not one).
+pub fn dict_id(dict: &[u8]) -> u32 {
+    // SAFETY: reads at most `dict.len()` bytes.
+    unsafe { z::ZSTD_getDictID_fromDict(dict.as_ptr() as *const c_void, dict.len()) }
+}
+
+/// Size of the header and entropy tables of a zstd-format dictionary.
+pub fn dict_header_size(dict: &[u8]) -> Result<usize, ZErr> {
+    // SAFETY: reads at most `dict.len()` bytes.
+    check(unsafe { z::ZDICT_getDictHeaderSize(dict.as_ptr() as *const c_void, dict.len()) })
+}
+
+pub fn version_string() -> &'static str {
+    // SAFETY: static NUL-terminated string.
+    unsafe { CStr::from_ptr(z::ZSTD_versionString()) }
+        .to_str()
+        .unwrap_or("?")
+}
