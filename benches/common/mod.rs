@@ -1,0 +1,111 @@
+//! Shared by the benchmark binaries (`cargo bench --bench NAME`, run by `make bench` through
+//! bench/run.sh): the data set, interleaved timing, and markdown output. Each binary prints a
+//! markdown section on stdout; bench/run.sh assembles bench/RESULTS.md.
+#![allow(dead_code)]
+
+use std::path::PathBuf;
+use std::time::{Duration, Instant};
+
+/// One named input.
+pub struct Sample {
+    pub name: String,
+    pub data: Vec<u8>,
+}
+
+/// The files of `$CODEC_BENCH_DATA` (bench/run.sh unpacks the Silesia subset there), sorted by
+/// name; generated text-like data when it is unset or empty. `$CODEC_BENCH_LIMIT` (bytes) caps
+/// each file, for quick runs.
+pub fn samples() -> Vec<Sample> {
+    let limit: usize = std::env::var("CODEC_BENCH_LIMIT").ok().and_then(|v| v.parse().ok()).unwrap_or(usize::MAX);
+    let mut out = Vec::new();
+    if let Some(dir) = std::env::var_os("CODEC_BENCH_DATA").map(PathBuf::from) {
+        let mut paths: Vec<_> = std::fs::read_dir(&dir)
+            .map(|r| r.filter_map(|e| e.ok().map(|e| e.path())).filter(|p| p.is_file()).collect())
+            .unwrap_or_default();
+        paths.sort();
+        for p in paths {
+            let mut data = std::fs::read(&p).expect("read bench file");
+            data.truncate(limit);
+            out.push(Sample { name: p.file_name().unwrap().to_string_lossy().into_owned(), data });
+        }
+    }
+    if out.is_empty() {
+        out.push(Sample { name: "generated".into(), data: generated(16 << 20) });
+    }
+    out
+}
+
+/// All samples concatenated (the "silesia subset" row).
+pub fn concatenated(samples: &[Sample]) -> Vec<u8> {
+    samples.iter().flat_map(|s| s.data.iter().copied()).collect()
+}
+
+/// Deterministic, moderately compressible data (words, numbers, some noise).
+pub fn generated(n: usize) -> Vec<u8> {
+    let words = ["alpha", "beta", "gamma", "delta", "codec", "stream", "frame", "block", "window", "flush"];
+    let mut x: u64 = 0x9E37_79B9_7F4A_7C15;
+    let mut v = Vec::with_capacity(n + 16);
+    while v.len() < n {
+        x ^= x << 13;
+        x ^= x >> 7;
+        x ^= x << 17;
+        match x % 8 {
+            0 => v.extend_from_slice(&x.to_le_bytes()),
+            1..=2 => v.extend_from_slice(format!("{} ", x % 100_000).as_bytes()),
+            _ => {
+                v.extend_from_slice(words[(x >> 8) as usize % words.len()].as_bytes());
+                v.push(b' ');
+            }
+        }
+    }
+    v.truncate(n);
+    v
+}
+
+/// Number of timed rounds per contender (`$CODEC_BENCH_ROUNDS`, default 5).
+pub fn rounds() -> usize {
+    std::env::var("CODEC_BENCH_ROUNDS").ok().and_then(|v| v.parse().ok()).unwrap_or(5)
+}
+
+/// Time several contenders on the same work, interleaving their rounds (A B A B ...) so
+/// machine noise hits all of them alike; returns the median duration of each.
+pub fn race(contenders: &mut [&mut dyn FnMut()]) -> Vec<Duration> {
+    for c in contenders.iter_mut() {
+        c(); // warm-up
+    }
+    let n = rounds();
+    let mut times = vec![Vec::with_capacity(n); contenders.len()];
+    for _ in 0..n {
+        for (i, c) in contenders.iter_mut().enumerate() {
+            let t = Instant::now();
+            c();
+            times[i].push(t.elapsed());
+        }
+    }
+    times
+        .into_iter()
+        .map(|mut t| {
+            t.sort();
+            t[t.len() / 2]
+        })
+        .collect()
+}
+
+/// MB/s (10^6 bytes per second) for `bytes` processed in `d`.
+pub fn mbps(bytes: usize, d: Duration) -> f64 {
+    bytes as f64 / d.as_secs_f64() / 1e6
+}
+
+/// Print a markdown table.
+pub fn table(title: &str, note: &str, header: &[&str], rows: &[Vec<String>]) {
+    println!("### {title}\n");
+    if !note.is_empty() {
+        println!("{note}\n");
+    }
+    println!("| {} |", header.join(" | "));
+    println!("|{}|", header.iter().map(|_| "---").collect::<Vec<_>>().join("|"));
+    for r in rows {
+        println!("| {} |", r.join(" | "));
+    }
+    println!();
+}
