@@ -62,18 +62,10 @@ pub struct Step {
 
 impl Step {
     pub fn ok(read: usize, written: usize, status: Status) -> Step {
-        Step {
-            read,
-            written,
-            result: Ok(status),
-        }
+        Step { read, written, result: Ok(status) }
     }
     pub fn err(read: usize, written: usize, e: Error) -> Step {
-        Step {
-            read,
-            written,
-            result: Err(e),
-        }
+        Step { read, written, result: Err(e) }
     }
 }
 
@@ -134,27 +126,12 @@ pub struct ParamSpec {
 
 impl ParamSpec {
     pub const fn enc(lo: i64, hi: i64) -> Self {
-        ParamSpec {
-            lo,
-            hi,
-            encoder: true,
-            decoder: false,
-        }
+        ParamSpec { lo, hi, encoder: true, decoder: false }
     }
     pub const fn dec(lo: i64, hi: i64) -> Self {
-        ParamSpec {
-            lo,
-            hi,
-            encoder: false,
-            decoder: true,
-        }
+        ParamSpec { lo, hi, encoder: false, decoder: true }
     }
     pub const fn both(lo: i64, hi: i64) -> Self {
-        ParamSpec {
-            lo,
-            hi,
-            encoder: true,
-            decoder: true,
-        }
+        ParamSpec { lo, hi, encoder: true, decoder: true }
     }
 }

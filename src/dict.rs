@@ -24,10 +24,7 @@ pub struct Dict {
 
 impl std::fmt::Debug for Dict {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Dict")
-            .field("id", &self.id)
-            .field("len", &self.bytes.len())
-            .finish()
+        f.debug_struct("Dict").field("id", &self.id).field("len", &self.bytes.len()).finish()
     }
 }
 
@@ -38,13 +35,8 @@ impl Dict {
         if bytes.is_empty() {
             return Err(Error::invalid("dictionary is empty"));
         }
-        let is_zstd = bytes.len() >= 4
-            && u32::from_le_bytes(bytes[..4].try_into().unwrap()) == ZSTD_DICT_MAGIC;
-        let (id, content_start) = if is_zstd {
-            crate::zstd::dict_header(bytes)?
-        } else {
-            (0, 0)
-        };
+        let is_zstd = bytes.len() >= 4 && u32::from_le_bytes(bytes[..4].try_into().unwrap()) == ZSTD_DICT_MAGIC;
+        let (id, content_start) = if is_zstd { crate::zstd::dict_header(bytes)? } else { (0, 0) };
         Ok(Dict {
             bytes: bytes.to_vec(),
             id,

@@ -74,11 +74,7 @@ pub struct Error {
 
 impl Error {
     pub fn new(kind: ErrorKind, msg: impl Into<String>) -> Self {
-        Error {
-            kind,
-            msg: msg.into(),
-            at: None,
-        }
+        Error { kind, msg: msg.into(), at: None }
     }
     /// Attach the offset (relative to the current call's input) where the problem was found.
     pub fn at(mut self, rel: i64) -> Self {
@@ -132,8 +128,7 @@ pub type Result<T, E = Error> = std::result::Result<T, E>;
 /// aborting the process.
 pub fn try_alloc_zeroed(n: usize, what: &str) -> Result<Vec<u8>> {
     let mut v = Vec::new();
-    v.try_reserve_exact(n)
-        .map_err(|_| Error::nomem(format!("cannot allocate {n} bytes for {what}")))?;
+    v.try_reserve_exact(n).map_err(|_| Error::nomem(format!("cannot allocate {n} bytes for {what}")))?;
     v.resize(n, 0);
     Ok(v)
 }

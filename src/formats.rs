@@ -20,14 +20,8 @@ pub enum Format {
     LzmaAlone,
 }
 
-pub(crate) const ALL: [Format; 6] = [
-    Format::Zstd,
-    Format::Lz4Frame,
-    Format::Lz4Blocks,
-    Format::Xz,
-    Format::Lzma2Raw,
-    Format::LzmaAlone,
-];
+pub(crate) const ALL: [Format; 6] =
+    [Format::Zstd, Format::Lz4Frame, Format::Lz4Blocks, Format::Xz, Format::Lzma2Raw, Format::LzmaAlone];
 
 impl Format {
     /// `None` for AUTO and for unknown values.
@@ -69,9 +63,9 @@ impl Format {
 pub fn encoder_format(f: codec_format) -> Result<Format> {
     match Format::from_raw(f) {
         Some(fmt) => Ok(fmt),
-        None if f == CODEC_FORMAT_AUTO => Err(Error::invalid(
-            "CODEC_FORMAT_AUTO is only for decoders: an encoder needs a concrete format",
-        )),
+        None if f == CODEC_FORMAT_AUTO => {
+            Err(Error::invalid("CODEC_FORMAT_AUTO is only for decoders: an encoder needs a concrete format"))
+        }
         None => Err(Error::invalid(format!("unknown format {f}"))),
     }
 }
@@ -86,10 +80,7 @@ pub fn decoder_format(f: codec_format) -> Result<Option<Format>> {
 }
 
 fn not_yet(fmt: Format) -> Error {
-    Error::unsupported(format!(
-        "format {} is not available in this build",
-        fmt.name()
-    ))
+    Error::unsupported(format!("format {} is not available in this build", fmt.name()))
 }
 
 pub fn new_encoder(fmt: Format) -> Result<Box<dyn EncoderCore>> {
@@ -212,11 +203,7 @@ pub fn detect(src: &[u8]) -> Detected {
     }
     let n = src.len().min(6);
     if src[..n] == XZ_MAGIC[..n] {
-        return if n == 6 {
-            Detected::Format(Format::Xz)
-        } else {
-            Detected::NeedMore
-        };
+        return if n == 6 { Detected::Format(Format::Xz) } else { Detected::NeedMore };
     }
     if src.len() < 4 && is_magic_prefix(src) {
         return Detected::NeedMore;
@@ -252,8 +239,7 @@ fn lzma_alone_plausible(src: &[u8]) -> Option<bool> {
         return None;
     }
     let d = u32::from_le_bytes(src[1..5].try_into().unwrap());
-    let plausible =
-        d.is_power_of_two() || (d % 3 == 0 && (d / 3).is_power_of_two()) || d == u32::MAX;
+    let plausible = d.is_power_of_two() || (d % 3 == 0 && (d / 3).is_power_of_two()) || d == u32::MAX;
     if !plausible {
         return Some(false);
     }
@@ -270,28 +256,14 @@ mod tests {
 
     #[test]
     fn detect_magics() {
-        assert_eq!(
-            detect(&[0x28, 0xB5, 0x2F, 0xFD]),
-            Detected::Format(Format::Zstd)
-        );
+        assert_eq!(detect(&[0x28, 0xB5, 0x2F, 0xFD]), Detected::Format(Format::Zstd));
         assert_eq!(detect(&[0x28, 0xB5]), Detected::NeedMore);
-        assert_eq!(
-            detect(&[0x04, 0x22, 0x4D, 0x18]),
-            Detected::Format(Format::Lz4Frame)
-        );
-        assert_eq!(
-            detect(&[0xFD, b'7', b'z', b'X', b'Z', 0]),
-            Detected::Format(Format::Xz)
-        );
+        assert_eq!(detect(&[0x04, 0x22, 0x4D, 0x18]), Detected::Format(Format::Lz4Frame));
+        assert_eq!(detect(&[0xFD, b'7', b'z', b'X', b'Z', 0]), Detected::Format(Format::Xz));
         assert_eq!(detect(&[0xFD, b'7', b'z']), Detected::NeedMore);
-        assert_eq!(
-            detect(&[0x53, 0x2A, 0x4D, 0x18, 5, 0, 0, 0]),
-            Detected::Skippable(13)
-        );
+        assert_eq!(detect(&[0x53, 0x2A, 0x4D, 0x18, 5, 0, 0, 0]), Detected::Skippable(13));
         assert_eq!(detect(&[0x53, 0x2A, 0x4D]), Detected::NeedMore);
-        let lzma = [
-            0x5D, 0, 0, 0x80, 0, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF,
-        ];
+        let lzma = [0x5D, 0, 0, 0x80, 0, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF];
         assert_eq!(detect(&lzma), Detected::Format(Format::LzmaAlone));
         assert_eq!(detect(&lzma[..7]), Detected::NeedMore);
         assert_eq!(detect(b"hello, world!"), Detected::Unknown);

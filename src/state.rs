@@ -38,9 +38,7 @@ impl StateWriter {
         Self::default()
     }
     pub fn with_capacity(n: usize) -> Self {
-        StateWriter {
-            buf: Vec::with_capacity(n),
-        }
+        StateWriter { buf: Vec::with_capacity(n) }
     }
     pub fn len(&self) -> usize {
         self.buf.len()
@@ -99,11 +97,7 @@ pub struct StateReader<'a> {
 
 impl<'a> StateReader<'a> {
     pub fn new(buf: &'a [u8]) -> Self {
-        StateReader {
-            buf,
-            pos: 0,
-            base: 0,
-        }
+        StateReader { buf, pos: 0, base: 0 }
     }
     pub fn remaining(&self) -> usize {
         self.buf.len() - self.pos
@@ -121,10 +115,7 @@ impl<'a> StateReader<'a> {
         Ok(s)
     }
     fn bad(&self, field: &str, what: String) -> Error {
-        Error::state(format!(
-            "state field '{field}' (before offset {}): {what}",
-            self.base + self.pos
-        ))
+        Error::state(format!("state field '{field}' (before offset {}): {what}", self.base + self.pos))
     }
     pub fn u8(&mut self, field: &str) -> Result<u8> {
         Ok(self.take(1, field)?[0])
@@ -203,10 +194,7 @@ impl<'a> StateReader<'a> {
     /// Fail unless every byte was read.
     pub fn finish(&self) -> Result<()> {
         if self.remaining() != 0 {
-            return Err(Error::state(format!(
-                "{} unexpected bytes at the end of the state payload",
-                self.remaining()
-            )));
+            return Err(Error::state(format!("{} unexpected bytes at the end of the state payload", self.remaining())));
         }
         Ok(())
     }
@@ -281,9 +269,7 @@ pub fn open(blob: &[u8]) -> Result<Envelope<'_>> {
         )));
     }
     if xxhash_rust::xxh64::xxh64(body, 0) != want {
-        return Err(Error::state(
-            "state checksum mismatch: the state is corrupted",
-        ));
+        return Err(Error::state("state checksum mismatch: the state is corrupted"));
     }
     let format = r.u16("format")? as i32;
     let flags = r.u32("flags")?;
@@ -299,14 +285,7 @@ pub fn open(blob: &[u8]) -> Result<Envelope<'_>> {
     let produced = r.u64("produced")?;
     let payload = r.bytes("payload", usize::MAX)?;
     r.finish()?;
-    Ok(Envelope {
-        format,
-        fingerprint,
-        dict,
-        consumed,
-        produced,
-        payload,
-    })
+    Ok(Envelope { format, fingerprint, dict, consumed, produced, payload })
 }
 
 #[cfg(test)]

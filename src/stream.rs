@@ -106,15 +106,9 @@ impl Encoder {
     pub fn set_param(&mut self, p: codec_param, v: i64) -> Result<()> {
         debug_panic(p);
         self.before_first_byte(param_name(p))?;
-        let spec = formats::param_spec(self.format, p)
-            .filter(|s| s.encoder)
-            .ok_or_else(|| {
-                Error::unsupported(format!(
-                    "{} does not apply to {} encoders",
-                    param_name(p),
-                    self.format.name()
-                ))
-            })?;
+        let spec = formats::param_spec(self.format, p).filter(|s| s.encoder).ok_or_else(|| {
+            Error::unsupported(format!("{} does not apply to {} encoders", param_name(p), self.format.name()))
+        })?;
         check_value(self.format.name(), p, v, spec)?;
         self.core.set_param(p, v)
     }
@@ -228,9 +222,7 @@ impl Decoder {
     fn before_first_byte(&self, what: &str) -> Result<()> {
         self.poison.check()?;
         if self.started {
-            return Err(Error::sequence(format!(
-                "{what} must be set before the first input byte (or after reset)"
-            )));
+            return Err(Error::sequence(format!("{what} must be set before the first input byte (or after reset)")));
         }
         Ok(())
     }
@@ -240,25 +232,15 @@ impl Decoder {
         self.before_first_byte(param_name(p))?;
         match self.requested {
             Some(f) => {
-                let spec = formats::param_spec(f, p)
-                    .filter(|s| s.decoder)
-                    .ok_or_else(|| {
-                        Error::unsupported(format!(
-                            "{} does not apply to {} decoders",
-                            param_name(p),
-                            f.name()
-                        ))
-                    })?;
+                let spec = formats::param_spec(f, p).filter(|s| s.decoder).ok_or_else(|| {
+                    Error::unsupported(format!("{} does not apply to {} decoders", param_name(p), f.name()))
+                })?;
                 check_value(f.name(), p, v, spec)?;
-                self.core
-                    .as_mut()
-                    .expect("concrete decoder has a core")
-                    .set_param(p, v)
+                self.core.as_mut().expect("concrete decoder has a core").set_param(p, v)
             }
             None => {
-                let spec = formats::auto_decoder_param_spec(p).ok_or_else(|| {
-                    Error::unsupported(format!("{} does not apply to any decoder", param_name(p)))
-                })?;
+                let spec = formats::auto_decoder_param_spec(p)
+                    .ok_or_else(|| Error::unsupported(format!("{} does not apply to any decoder", param_name(p))))?;
                 check_value("auto-detecting decoders", p, v, spec)?;
                 self.auto_params.retain(|&(q, _)| q != p);
                 self.auto_params.push((p, v));
@@ -387,9 +369,7 @@ impl Decoder {
                     e.at = e.at.map(|a| a - held as i64 + read as i64);
                     return Step::err(read, written, e);
                 }
-                Ok(st) if !self.pending.is_empty() || st != Status::Ok => {
-                    return Step::ok(read, written, st)
-                }
+                Ok(st) if !self.pending.is_empty() || st != Status::Ok => return Step::ok(read, written, st),
                 Ok(_) => {}
             }
         }
@@ -410,9 +390,7 @@ impl Decoder {
         match self.stage {
             Stage::Sniffing => self.pending.is_empty(),
             Stage::Skipping(_) => false,
-            Stage::Decoding(_) => {
-                self.pending.is_empty() && self.core.as_ref().is_some_and(|c| c.at_frame_edge())
-            }
+            Stage::Decoding(_) => self.pending.is_empty() && self.core.as_ref().is_some_and(|c| c.at_frame_edge()),
         }
     }
 
@@ -422,11 +400,7 @@ impl Decoder {
 
     pub fn reset(&mut self) {
         match self.requested {
-            Some(_) => self
-                .core
-                .as_mut()
-                .expect("concrete decoder has a core")
-                .reset(),
+            Some(_) => self.core.as_mut().expect("concrete decoder has a core").reset(),
             None => {
                 self.core = None;
                 self.stage = Stage::Sniffing;
@@ -507,14 +481,10 @@ impl Decoder {
         match (&env.dict, &dict) {
             (None, None) => {}
             (Some(_), None) => {
-                return Err(Error::dict(
-                    "the state was made with a dictionary; supply the same dictionary",
-                ))
+                return Err(Error::dict("the state was made with a dictionary; supply the same dictionary"))
             }
             (None, Some(_)) => {
-                return Err(Error::dict(
-                    "the state was made without a dictionary, but one was supplied",
-                ))
+                return Err(Error::dict("the state was made without a dictionary, but one was supplied"))
             }
             (Some(want), Some(d)) => {
                 if *want != d.identity() {
@@ -532,20 +502,16 @@ impl Decoder {
             1 => Stage::Skipping(r.u64_in("skip remaining", 1, u32::MAX as u64 + 8)?),
             _ => {
                 let raw = r.u16("detected format")? as i32;
-                let f = Format::from_raw(raw)
-                    .ok_or_else(|| Error::state(format!("state names unknown format {raw}")))?;
+                let f =
+                    Format::from_raw(raw).ok_or_else(|| Error::state(format!("state names unknown format {raw}")))?;
                 if requested.is_some_and(|q| q != f) {
-                    return Err(Error::state(
-                        "state's detected format differs from its requested format",
-                    ));
+                    return Err(Error::state("state's detected format differs from its requested format"));
                 }
                 Stage::Decoding(f)
             }
         };
         if requested.is_some() && !matches!(stage, Stage::Decoding(_)) {
-            return Err(Error::state(
-                "a fixed-format state must be in the decoding stage",
-            ));
+            return Err(Error::state("a fixed-format state must be in the decoding stage"));
         }
         let pending = r.bytes("pending bytes", formats::DETECT_MAX)?.to_vec();
         let n = r.u8_max("parameter count", 32)?;
@@ -554,9 +520,7 @@ impl Decoder {
             let p = r.i32("parameter id")?;
             let v = r.i64("parameter value")?;
             if formats::auto_decoder_param_spec(p).is_none() {
-                return Err(Error::state(format!(
-                    "state holds an unknown parameter {p}"
-                )));
+                return Err(Error::state(format!("state holds an unknown parameter {p}")));
             }
             auto_params.push((p, v));
         }
@@ -592,10 +556,7 @@ impl Decoder {
 }
 
 fn hex(b: &[u8]) -> String {
-    b.iter()
-        .map(|x| format!("{x:02x}"))
-        .collect::<Vec<_>>()
-        .join(" ")
+    b.iter().map(|x| format!("{x:02x}")).collect::<Vec<_>>().join(" ")
 }
 
 /// One-shot compression: one frame holding all of `src`, with the level (or the format's
@@ -605,11 +566,10 @@ pub fn compress(format: Format, level: Option<i64>, src: &[u8], dst: &mut [u8]) 
     if let Some(l) = level {
         enc.set_param(CODEC_PARAM_LEVEL, l)?;
     }
-    enc.set_pledged_size(src.len() as u64)
-        .or_else(|e| match e.kind {
-            ErrorKind::Unsupported => Ok(()),
-            _ => Err(e),
-        })?;
+    enc.set_pledged_size(src.len() as u64).or_else(|e| match e.kind {
+        ErrorKind::Unsupported => Ok(()),
+        _ => Err(e),
+    })?;
     let step = enc.encode(src, dst, Action::Finish);
     match step.result? {
         Status::Ok => Ok(step.written),
@@ -623,12 +583,7 @@ pub fn compress(format: Format, level: Option<i64>, src: &[u8], dst: &mut [u8]) 
 /// One-shot decompression of every frame in `src` into `dst`. Fails with `Truncated` when the
 /// input ends inside a frame (or holds no frame at all), `Buffer` when `dst` is too small;
 /// `Ok` carries the decompressed size. On `Buffer` the first `dst.len()` bytes are valid.
-pub fn decompress(
-    format: Option<Format>,
-    src: &[u8],
-    dst: &mut [u8],
-    dict: Option<Arc<Dict>>,
-) -> Result<usize> {
+pub fn decompress(format: Option<Format>, src: &[u8], dst: &mut [u8], dict: Option<Arc<Dict>>) -> Result<usize> {
     let mut dec = Decoder::new(format)?;
     dec.set_dict(dict)?;
     let (mut read, mut written) = (0, 0);

@@ -25,30 +25,20 @@ fn version_macros() -> String {
 
 fn generate() -> Vec<u8> {
     let dir = env!("CARGO_MANIFEST_DIR");
-    let mut config =
-        cbindgen::Config::from_file(Path::new(dir).join("cbindgen.toml")).expect("cbindgen.toml");
+    let mut config = cbindgen::Config::from_file(Path::new(dir).join("cbindgen.toml")).expect("cbindgen.toml");
     config.after_includes = Some(version_macros());
     let mut out = Vec::new();
-    cbindgen::Builder::new()
-        .with_crate(dir)
-        .with_config(config)
-        .generate()
-        .expect("cbindgen failed")
-        .write(&mut out);
+    cbindgen::Builder::new().with_crate(dir).with_config(config).generate().expect("cbindgen failed").write(&mut out);
     // A negative macro must be parenthesised: `x-CODEC_E_NULL` would otherwise read `x--1`.
     let text = String::from_utf8(out).unwrap();
     let text: String = text
         .lines()
-        .map(
-            |l| match l.strip_prefix("#define ").and_then(|r| r.split_once(' ')) {
-                Some((name, v))
-                    if v.starts_with('-') && v[1..].bytes().all(|b| b.is_ascii_digit()) =>
-                {
-                    format!("#define {name} ({v})\n")
-                }
-                _ => format!("{l}\n"),
-            },
-        )
+        .map(|l| match l.strip_prefix("#define ").and_then(|r| r.split_once(' ')) {
+            Some((name, v)) if v.starts_with('-') && v[1..].bytes().all(|b| b.is_ascii_digit()) => {
+                format!("#define {name} ({v})\n")
+            }
+            _ => format!("{l}\n"),
+        })
         .collect();
     text.into_bytes()
 }
@@ -65,11 +55,8 @@ fn committed_header_matches_generation() {
     if committed != fresh {
         let c = String::from_utf8_lossy(&committed);
         let f = String::from_utf8_lossy(&fresh);
-        let first = c
-            .lines()
-            .zip(f.lines())
-            .position(|(a, b)| a != b)
-            .unwrap_or(c.lines().count().min(f.lines().count()));
+        let first =
+            c.lines().zip(f.lines()).position(|(a, b)| a != b).unwrap_or(c.lines().count().min(f.lines().count()));
         panic!(
             "include/codec.h differs from a fresh generation (first difference at line {}): run `make header` and commit it\n  committed: {:?}\n  generated: {:?}",
             first + 1,
@@ -90,21 +77,13 @@ fn every_header_item_is_documented() {
             || l.starts_with("typedef ")
             || (l.contains(" codec_") && l.contains('(') && !l.starts_with([' ', '*', '/']));
         if is_item {
-            let prev = lines[..i]
-                .iter()
-                .rev()
-                .find(|p| !p.trim().is_empty())
-                .copied()
-                .unwrap_or("");
+            let prev = lines[..i].iter().rev().find(|p| !p.trim().is_empty()).copied().unwrap_or("");
             if !prev.trim_end().ends_with("*/") {
                 undocumented.push(*l);
             }
         }
     }
-    assert!(
-        undocumented.is_empty(),
-        "header items without a doc comment: {undocumented:#?}"
-    );
+    assert!(undocumented.is_empty(), "header items without a doc comment: {undocumented:#?}");
 }
 
 #[test]
@@ -112,10 +91,7 @@ fn header_exports_only_codec_names() {
     let h = String::from_utf8(generate()).unwrap();
     for l in h.lines() {
         if let Some(rest) = l.strip_prefix("#define ") {
-            assert!(
-                rest.starts_with("CODEC_"),
-                "non-codec macro in the header: {l}"
-            );
+            assert!(rest.starts_with("CODEC_"), "non-codec macro in the header: {l}");
         }
         if l.starts_with("typedef ") {
             assert!(l.contains(" codec_"), "non-codec type in the header: {l}");
@@ -125,17 +101,9 @@ fn header_exports_only_codec_names() {
 
 #[test]
 fn header_version_matches_cargo_toml() {
-    let h = std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("include/codec.h"))
-        .unwrap();
-    let want = format!(
-        "#define CODEC_VERSION_STRING \"{}\"",
-        env!("CARGO_PKG_VERSION")
-    );
-    assert!(
-        h.contains(&want),
-        "header version is not Cargo.toml's {}",
-        env!("CARGO_PKG_VERSION")
-    );
+    let h = std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("include/codec.h")).unwrap();
+    let want = format!("#define CODEC_VERSION_STRING \"{}\"", env!("CARGO_PKG_VERSION"));
+    assert!(h.contains(&want), "header version is not Cargo.toml's {}", env!("CARGO_PKG_VERSION"));
     let n = codec::ffi::library::codec_version_number();
     assert!(h.contains(&format!("#define CODEC_VERSION_NUMBER {n}")));
 }

@@ -2,9 +2,7 @@ use codec::{Action, Decoder, Encoder, Format, Status};
 
 #[test]
 fn zstd_round_trip_streaming() {
-    let data: Vec<u8> = (0..200_000u32)
-        .flat_map(|i| (i % 251).to_le_bytes())
-        .collect();
+    let data: Vec<u8> = (0..200_000u32).flat_map(|i| (i % 251).to_le_bytes()).collect();
     let mut enc = Encoder::new(Format::Zstd).unwrap();
     let mut out = vec![0u8; 1 << 20];
     let s = enc.encode(&data, &mut out, Action::Finish);

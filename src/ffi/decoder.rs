@@ -54,11 +54,7 @@ impl Castable for codec_decoder {
 }
 
 fn new_handle(dec: Decoder) -> *mut codec_decoder {
-    ptr::into_raw::<codec_decoder>(DecoderHandle {
-        tag: DecoderHandle::TAG,
-        slot: ErrorSlot::default(),
-        dec,
-    })
+    ptr::into_raw::<codec_decoder>(DecoderHandle { tag: DecoderHandle::TAG, slot: ErrorSlot::default(), dec })
 }
 
 /// Create a decoder for `fmt` (`CODEC_FORMAT_AUTO` to detect the format).
@@ -67,10 +63,7 @@ fn new_handle(dec: Decoder) -> *mut codec_decoder {
 /// `codec_decoder_free`. On failure `*out` is NULL and `codec_last_error()` says why.
 /// Thread safety: may be called from any thread.
 #[no_mangle]
-pub unsafe extern "C" fn codec_decoder_new(
-    fmt: codec_format,
-    out: *mut *mut codec_decoder,
-) -> codec_status {
+pub unsafe extern "C" fn codec_decoder_new(fmt: codec_format, out: *mut *mut codec_decoder) -> codec_status {
     ffi_boundary!(|_| CODEC_E_PANIC, {
         // SAFETY: `out` is NULL or writable (caller contract).
         let out = match unsafe { ptr::out(out) } {
@@ -78,12 +71,10 @@ pub unsafe extern "C" fn codec_decoder_new(
             Err(st) => return st,
         };
         out.write(std::ptr::null_mut());
-        let r = formats::decoder_format(fmt)
-            .and_then(Decoder::new)
-            .map(|dec| {
-                out.write(new_handle(dec));
-                CODEC_OK
-            });
+        let r = formats::decoder_format(fmt).and_then(Decoder::new).map(|dec| {
+            out.write(new_handle(dec));
+            CODEC_OK
+        });
         super::record(r)
     })
 }
@@ -113,10 +104,7 @@ pub unsafe extern "C" fn codec_decoder_set_param(
 /// `CODEC_E_DICT`.
 /// Thread safety: one thread at a time per decoder; `dict` may be shared freely.
 #[no_mangle]
-pub unsafe extern "C" fn codec_decoder_set_dict(
-    d: *mut codec_decoder,
-    dict: *const codec_dict,
-) -> codec_status {
+pub unsafe extern "C" fn codec_decoder_set_dict(d: *mut codec_decoder, dict: *const codec_dict) -> codec_status {
     ffi_boundary!(|m| unsafe { ptr::poison(d, m) }, {
         // SAFETY: `dict` is NULL or a live dictionary (caller contract).
         let dict = match unsafe { DictHandle::share(dict) } {
@@ -182,9 +170,7 @@ pub unsafe extern "C" fn codec_decoder_decode(
 #[no_mangle]
 pub unsafe extern "C" fn codec_decoder_at_frame_edge(d: *const codec_decoder) -> bool {
     // SAFETY: `d` is NULL or a live decoder (caller contract).
-    ffi_boundary!(|_| false, {
-        unsafe { ptr::handle(d) }.is_ok_and(|h| h.dec.at_frame_edge())
-    })
+    ffi_boundary!(|_| false, { unsafe { ptr::handle(d) }.is_ok_and(|h| h.dec.at_frame_edge()) })
 }
 
 /// Total bytes consumed (`*consumed`) and produced (`*produced`) since the decoder was created
@@ -215,10 +201,7 @@ pub unsafe extern "C" fn codec_decoder_position(
 /// caller, release with `codec_decoder_free`), or NULL on failure.
 /// Thread safety: one thread at a time per decoder.
 #[no_mangle]
-pub unsafe extern "C" fn codec_decoder_clone(
-    d: *const codec_decoder,
-    out: *mut *mut codec_decoder,
-) -> codec_status {
+pub unsafe extern "C" fn codec_decoder_clone(d: *const codec_decoder, out: *mut *mut codec_decoder) -> codec_status {
     // SAFETY (all blocks): `d` is NULL or a live decoder; `out` NULL or writable.
     ffi_boundary!(|m| unsafe { ptr::poison(d, m) }, {
         let out = match unsafe { ptr::out(out) } {
@@ -299,12 +282,10 @@ pub unsafe extern "C" fn codec_decoder_unmarshal(
             Ok(x) => x,
             Err(st) => return st,
         };
-        let r = unsafe { ptr::input(state, len) }
-            .and_then(|s| Decoder::unmarshal(s, dict))
-            .map(|dec| {
-                out.write(new_handle(dec));
-                CODEC_OK
-            });
+        let r = unsafe { ptr::input(state, len) }.and_then(|s| Decoder::unmarshal(s, dict)).map(|dec| {
+            out.write(new_handle(dec));
+            CODEC_OK
+        });
         super::record(r)
     })
 }
@@ -331,9 +312,7 @@ pub unsafe extern "C" fn codec_decoder_reset(d: *mut codec_decoder) -> codec_sta
 #[no_mangle]
 pub unsafe extern "C" fn codec_decoder_last_error(d: *const codec_decoder) -> *const c_char {
     // SAFETY: `d` is NULL or a live decoder (caller contract).
-    ffi_boundary!(|_| ptr::static_str(c"internal error (panic)"), {
-        unsafe { ptr::last_error(d) }
-    })
+    ffi_boundary!(|_| ptr::static_str(c"internal error (panic)"), { unsafe { ptr::last_error(d) } })
 }
 
 /// Release a decoder and everything it holds. NULL is a no-op. The handle must not be used

@@ -41,11 +41,7 @@ impl Castable for codec_dict {
 
 impl DictHandle {
     pub(crate) fn into_raw(dict: Dict) -> *mut codec_dict {
-        ptr::into_raw::<codec_dict>(DictHandle {
-            tag: Self::TAG,
-            slot: ErrorSlot::default(),
-            dict: Arc::new(dict),
-        })
+        ptr::into_raw::<codec_dict>(DictHandle { tag: Self::TAG, slot: ErrorSlot::default(), dict: Arc::new(dict) })
     }
 
     /// A new reference to the dictionary behind `p` (`None` for NULL).
@@ -69,11 +65,7 @@ impl DictHandle {
 /// on failure `*out` is NULL and `codec_last_error()` says why.
 /// Thread safety: may be called from any thread.
 #[no_mangle]
-pub unsafe extern "C" fn codec_dict_load(
-    content: *const u8,
-    len: usize,
-    out: *mut *mut codec_dict,
-) -> codec_status {
+pub unsafe extern "C" fn codec_dict_load(content: *const u8, len: usize, out: *mut *mut codec_dict) -> codec_status {
     ffi_boundary!(|_| CODEC_E_PANIC, {
         // SAFETY: `out` is NULL or writable; `content` is valid for `len` bytes (caller contract).
         let out = match unsafe { ptr::out(out) } {
@@ -81,12 +73,10 @@ pub unsafe extern "C" fn codec_dict_load(
             Err(st) => return st,
         };
         out.write(std::ptr::null_mut());
-        let r = unsafe { ptr::input(content, len) }
-            .and_then(Dict::load)
-            .map(|d| {
-                out.write(DictHandle::into_raw(d));
-                CODEC_OK
-            });
+        let r = unsafe { ptr::input(content, len) }.and_then(Dict::load).map(|d| {
+            out.write(DictHandle::into_raw(d));
+            CODEC_OK
+        });
         super::record(r)
     })
 }
@@ -96,9 +86,7 @@ pub unsafe extern "C" fn codec_dict_load(
 #[no_mangle]
 pub unsafe extern "C" fn codec_dict_id(d: *const codec_dict) -> u32 {
     // SAFETY: `d` is NULL or a live dictionary (caller contract).
-    ffi_boundary!(|_| 0, {
-        unsafe { ptr::handle(d) }.map_or(0, |h| h.dict.id())
-    })
+    ffi_boundary!(|_| 0, { unsafe { ptr::handle(d) }.map_or(0, |h| h.dict.id()) })
 }
 
 /// The dictionary's bytes exactly as loaded or trained; `*len` (if not NULL) receives their

@@ -53,10 +53,7 @@ impl Castable for codec_encoder {
 /// `codec_encoder_free`. On failure `*out` is set to NULL and `codec_last_error()` says why.
 /// Thread safety: may be called from any thread.
 #[no_mangle]
-pub unsafe extern "C" fn codec_encoder_new(
-    fmt: codec_format,
-    out: *mut *mut codec_encoder,
-) -> codec_status {
+pub unsafe extern "C" fn codec_encoder_new(fmt: codec_format, out: *mut *mut codec_encoder) -> codec_status {
     ffi_boundary!(|_| CODEC_E_PANIC, {
         // SAFETY: `out` is NULL or writable (caller contract).
         let out = match unsafe { ptr::out(out) } {
@@ -64,16 +61,14 @@ pub unsafe extern "C" fn codec_encoder_new(
             Err(st) => return st,
         };
         out.write(std::ptr::null_mut());
-        let r = formats::encoder_format(fmt)
-            .and_then(Encoder::new)
-            .map(|enc| {
-                out.write(ptr::into_raw::<codec_encoder>(EncoderHandle {
-                    tag: EncoderHandle::TAG,
-                    slot: ErrorSlot::default(),
-                    enc,
-                }));
-                CODEC_OK
-            });
+        let r = formats::encoder_format(fmt).and_then(Encoder::new).map(|enc| {
+            out.write(ptr::into_raw::<codec_encoder>(EncoderHandle {
+                tag: EncoderHandle::TAG,
+                slot: ErrorSlot::default(),
+                enc,
+            }));
+            CODEC_OK
+        });
         super::record(r)
     })
 }
@@ -122,10 +117,7 @@ pub unsafe extern "C" fn codec_encoder_set_dict(
 /// `CODEC_E_INVALID`. It applies to one frame only.
 /// Thread safety: one thread at a time per encoder.
 #[no_mangle]
-pub unsafe extern "C" fn codec_encoder_set_pledged_size(
-    e: *mut codec_encoder,
-    size: u64,
-) -> codec_status {
+pub unsafe extern "C" fn codec_encoder_set_pledged_size(e: *mut codec_encoder, size: u64) -> codec_status {
     // SAFETY (all blocks): `e` is NULL or a live encoder (caller contract).
     ffi_boundary!(|m| unsafe { ptr::poison(e, m) }, {
         unsafe { ptr::with(e, |h| h.enc.set_pledged_size(size).map(|_| CODEC_OK)) }
@@ -170,8 +162,8 @@ pub unsafe extern "C" fn codec_encoder_encode(
             ptr::with(e, |h| {
                 let src = ptr::input(src, src_len)?;
                 let dst = ptr::output(dst, dst_cap)?;
-                let action = Action::from_raw(action)
-                    .ok_or_else(|| Error::invalid(format!("unknown action {action}")))?;
+                let action =
+                    Action::from_raw(action).ok_or_else(|| Error::invalid(format!("unknown action {action}")))?;
                 let step = h.enc.encode(src, dst, action);
                 ptr::put(src_read, step.read);
                 ptr::put(dst_written, step.written);
@@ -203,9 +195,7 @@ pub unsafe extern "C" fn codec_encoder_reset(e: *mut codec_encoder) -> codec_sta
 #[no_mangle]
 pub unsafe extern "C" fn codec_encoder_last_error(e: *const codec_encoder) -> *const c_char {
     // SAFETY: `e` is NULL or a live encoder (caller contract).
-    ffi_boundary!(|_| ptr::static_str(c"internal error (panic)"), {
-        unsafe { ptr::last_error(e) }
-    })
+    ffi_boundary!(|_| ptr::static_str(c"internal error (panic)"), { unsafe { ptr::last_error(e) } })
 }
 
 /// Release an encoder and everything it holds (including its dictionary reference).

@@ -19,18 +19,14 @@ use crate::stream;
 /// (Go callers: fetch it in the same locked OS thread as the failing call.)
 #[no_mangle]
 pub extern "C" fn codec_last_error() -> *const c_char {
-    ffi_boundary!(|_| ptr::static_str(c"internal error (panic)"), {
-        super::last_error_ptr()
-    })
+    ffi_boundary!(|_| ptr::static_str(c"internal error (panic)"), { super::last_error_ptr() })
 }
 
 /// A static, NUL-terminated name for any status value ("CODEC_E_CORRUPT");
 /// "CODEC_UNKNOWN_STATUS" for values libcodec does not define. Thread safety: any thread.
 #[no_mangle]
 pub extern "C" fn codec_status_name(st: c_int) -> *const c_char {
-    ffi_boundary!(|_| ptr::static_str(c"CODEC_UNKNOWN_STATUS"), {
-        status_name(st).as_ptr()
-    })
+    ffi_boundary!(|_| ptr::static_str(c"CODEC_UNKNOWN_STATUS"), { status_name(st).as_ptr() })
 }
 
 const fn parse_u32(s: &str) -> u32 {
@@ -72,9 +68,7 @@ static VERSION_STRING: Lazy<CString> = Lazy::new(|| {
 /// "libcodec 0.1.0 (zstd 1.5.7, lz4 1.10.0, liblzma 5.2.5)". Static; thread safety: any thread.
 #[no_mangle]
 pub extern "C" fn codec_version_string() -> *const c_char {
-    ffi_boundary!(|_| ptr::static_str(c"libcodec"), {
-        VERSION_STRING.as_ptr()
-    })
+    ffi_boundary!(|_| ptr::static_str(c"libcodec"), { VERSION_STRING.as_ptr() })
 }
 
 /// An upper bound of the compressed size of `src_len` bytes in one frame made by
@@ -82,9 +76,7 @@ pub extern "C" fn codec_version_string() -> *const c_char {
 /// with `CODEC_FINISH`). 0 for an unknown format or AUTO. Thread safety: any thread.
 #[no_mangle]
 pub extern "C" fn codec_compress_bound(fmt: codec_format, src_len: usize) -> usize {
-    ffi_boundary!(|_| 0, {
-        formats::Format::from_raw(fmt).map_or(0, |f| formats::compress_bound(f, src_len))
-    })
+    ffi_boundary!(|_| 0, { formats::Format::from_raw(fmt).map_or(0, |f| formats::compress_bound(f, src_len)) })
 }
 
 /// Compress `src[0..src_len)` into one frame in `dst[0..dst_cap)` at `level`
@@ -167,11 +159,7 @@ pub unsafe extern "C" fn codec_decompress(
 /// `CODEC_E_TRUNCATED` when more bytes are needed to decide (at most 13),
 /// `CODEC_E_UNSUPPORTED` when it is none of them. Thread safety: any thread.
 #[no_mangle]
-pub unsafe extern "C" fn codec_detect_format(
-    src: *const u8,
-    len: usize,
-    out: *mut codec_format,
-) -> codec_status {
+pub unsafe extern "C" fn codec_detect_format(src: *const u8, len: usize, out: *mut codec_format) -> codec_status {
     // SAFETY (all blocks): `src` valid for `len` bytes; `out` NULL or writable.
     ffi_boundary!(|_| CODEC_E_PANIC, {
         let out = match unsafe { ptr::out(out) } {
@@ -293,10 +281,7 @@ pub unsafe extern "C" fn codec_param_bounds(
             };
             let name = f.map_or("auto-detecting decoders", |f| f.name());
             let spec = spec.ok_or_else(|| {
-                Error::unsupported(format!(
-                    "{} does not apply to {name}",
-                    crate::params::param_name(p)
-                ))
+                Error::unsupported(format!("{} does not apply to {name}", crate::params::param_name(p)))
             })?;
             unsafe {
                 ptr::put(lo, spec.lo);

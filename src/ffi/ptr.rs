@@ -156,10 +156,7 @@ pub(crate) unsafe fn input<'a>(p: *const u8, len: usize) -> Result<&'a [u8], Err
         return Ok(&[]);
     }
     if p.is_null() {
-        return Err(Error::new(
-            crate::error::ErrorKind::Null,
-            "input pointer is NULL with a non-zero length",
-        ));
+        return Err(Error::new(crate::error::ErrorKind::Null, "input pointer is NULL with a non-zero length"));
     }
     // SAFETY: per the contract.
     Ok(unsafe { std::slice::from_raw_parts(p, len) })
@@ -175,10 +172,7 @@ pub(crate) unsafe fn output<'a>(p: *mut u8, cap: usize) -> Result<&'a mut [u8], 
         return Ok(&mut []);
     }
     if p.is_null() {
-        return Err(Error::new(
-            crate::error::ErrorKind::Null,
-            "output pointer is NULL with a non-zero capacity",
-        ));
+        return Err(Error::new(crate::error::ErrorKind::Null, "output pointer is NULL with a non-zero capacity"));
     }
     // SAFETY: per the contract.
     Ok(unsafe { std::slice::from_raw_parts_mut(p, cap) })
@@ -188,9 +182,7 @@ pub(crate) unsafe fn output<'a>(p: *mut u8, cap: usize) -> Result<&'a mut [u8], 
 ///
 /// # Safety
 /// `p` must be NULL or valid for a write of one `T`.
-pub(crate) unsafe fn out<'a, T>(
-    p: *mut T,
-) -> Result<&'a mut std::mem::MaybeUninit<T>, codec_status> {
+pub(crate) unsafe fn out<'a, T>(p: *mut T) -> Result<&'a mut std::mem::MaybeUninit<T>, codec_status> {
     if p.is_null() {
         return Err(CODEC_E_NULL);
     }

@@ -6,7 +6,5 @@ use std::ffi::CStr;
 
 pub fn version_string() -> String {
     // SAFETY: returns a static NUL-terminated string.
-    unsafe { CStr::from_ptr(lzma_sys::lzma_version_string()) }
-        .to_string_lossy()
-        .into_owned()
+    unsafe { CStr::from_ptr(lzma_sys::lzma_version_string()) }.to_string_lossy().into_owned()
 }

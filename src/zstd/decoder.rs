@@ -3,6 +3,14 @@
 //! We track frame boundaries ourselves: at each frame edge the 4-byte magic is checked before
 //! zstd sees it (legacy v0.x frames are refused: their decoder state cannot be marshalled),
 //! and skippable frames are skipped here, so our state says exactly where the stream is.
+//!
+//! Exact progress on errors: when `ZSTD_decompressStream` delivers output and then fails in
+//! the same call, it returns without reporting that output. So inside a frame we give zstd
+//! one decoding step at a time (its own hint, minus the next block header it asks to
+//! preload) after draining any output it still holds with an empty-input call: a failing
+//! step then never shares a call with delivered output. A frame that is wholly in the input
+//! and whose content fits the output takes zstd's single-pass path instead (no extra copy);
+//! if that fails, the frame is decoded again step by step to report exactly.
 
 use std::sync::Arc;
 
@@ -26,10 +34,10 @@ enum Stage {
     Frame,
 }
 
-const EDGE: Stage = Stage::Edge {
-    head: [0; 8],
-    have: 0,
-};
+/// Bytes zstd needs to start a frame: magic and frame-header descriptor.
+const FRAME_PREFIX: usize = 5;
+
+const EDGE: Stage = Stage::Edge { head: [0; 8], have: 0 };
 
 pub struct ZstdDecoder {
     dctx: DCtx,
@@ -37,6 +45,11 @@ pub struct ZstdDecoder {
     dict: Option<Arc<Dict>>,
     dict_ready: bool,
     stage: Stage,
+    /// zstd's last hint: input bytes that complete its current step (plus 3 when the step is
+    /// a block body, for the next block header).
+    hint: usize,
+    /// zstd may hold decoded output not yet delivered (the last call filled the output).
+    pending: bool,
 }
 
 fn magic_error(m: u32) -> Error {
@@ -53,12 +66,13 @@ fn magic_error(m: u32) -> Error {
 impl ZstdDecoder {
     pub fn new() -> Result<Self> {
         Ok(ZstdDecoder {
-            dctx: DCtx::new()
-                .ok_or_else(|| Error::nomem("cannot allocate a zstd decompression context"))?,
+            dctx: DCtx::new().ok_or_else(|| Error::nomem("cannot allocate a zstd decompression context"))?,
             window_log_max: WINDOW_LOG_MAX_DEFAULT,
             dict: None,
             dict_ready: true,
             stage: EDGE,
+            hint: FRAME_PREFIX,
+            pending: false,
         })
     }
 
@@ -76,71 +90,92 @@ impl ZstdDecoder {
                 Some(d) => Some(ddict_for(d)?),
                 None => None,
             };
-            self.dctx
-                .ref_ddict(dd)
-                .map_err(|e| zstd_error(e, "dictionary"))?;
+            self.dctx.ref_ddict(dd).map_err(|e| zstd_error(e, "dictionary"))?;
             self.dict_ready = true;
         }
         Ok(())
     }
 
     pub fn unmarshal(_r: &mut StateReader<'_>, _dict: Option<Arc<Dict>>) -> Result<Self> {
-        Err(Error::state(
-            "this build cannot restore zstd decoder states",
-        ))
+        Err(Error::state("this build cannot restore zstd decoder states"))
     }
 
-    /// Decode inside a zstd frame until the frame ends, input runs out or output fills.
-    fn frame(
-        &mut self,
-        src: &[u8],
-        dst: &mut [u8],
-        read: &mut usize,
-        written: &mut usize,
-    ) -> Result<Option<Status>> {
-        let mut idle = 0;
-        loop {
-            let p = self
-                .dctx
-                .decompress_stream(&src[*read..], &mut dst[*written..]);
-            *read += p.read;
+    /// Whole frame at `src[*read..]` and room for all its content: let zstd decode it in one
+    /// pass, straight into `dst`. Returns false (zstd reset to the frame start, nothing
+    /// consumed) when the frame does not qualify or fails; the caller then goes step by step.
+    fn single_pass(&mut self, src: &[u8], dst: &mut [u8], read: &mut usize, written: &mut usize) -> bool {
+        let rest = &src[*read..];
+        let room = (dst.len() - *written) as u64;
+        let fits = match super::sys::frame_header(rest) {
+            Ok(Ok(h)) => {
+                h.frameContentSize != zstd_sys::ZSTD_CONTENTSIZE_UNKNOWN as u64
+                    && h.frameContentSize as u64 <= room
+                    && h.windowSize as u64 <= 1u64 << self.window_log_max
+            }
+            _ => false,
+        };
+        let size = match super::sys::find_frame_compressed_size(rest) {
+            Ok(n) if fits && n <= rest.len() => n,
+            _ => return false,
+        };
+        let p = self.dctx.decompress_stream(&rest[..size], &mut dst[*written..]);
+        if p.ret == Ok(0) && p.read == size {
+            *read += size;
             *written += p.written;
-            match p.ret {
-                Err(e) => return Err(zstd_error(e, "decompression").at(*read as i64)),
-                Ok(0) => {
-                    self.stage = EDGE;
-                    return Ok(Some(Status::FrameEnd));
-                }
-                Ok(_) if *written == dst.len() => return Ok(Some(Status::MoreOutput)),
-                Ok(_) if *read == src.len() => return Ok(Some(Status::Ok)),
-                Ok(_) => {
-                    idle = if p.read == 0 && p.written == 0 {
-                        idle + 1
-                    } else {
-                        0
-                    };
-                    if idle > 16 {
-                        return Err(Error::internal("zstd decompression made no progress"));
-                    }
-                }
+            return true;
+        }
+        self.dctx.reset_session();
+        false
+    }
+
+    /// Record zstd's return value after a call inside a frame.
+    fn after_call(&mut self, ret: Result<usize, super::sys::ZErr>, at: usize, full: bool) -> Result<Option<Status>> {
+        match ret {
+            Err(e) => Err(zstd_error(e, "decompression").at(at as i64)),
+            Ok(0) => {
+                self.stage = EDGE;
+                Ok(Some(Status::FrameEnd))
+            }
+            Ok(h) => {
+                self.hint = h;
+                self.pending = full;
+                Ok(full.then_some(Status::MoreOutput))
             }
         }
     }
 
-    fn run(
-        &mut self,
-        src: &[u8],
-        dst: &mut [u8],
-        read: &mut usize,
-        written: &mut usize,
-    ) -> Result<Status> {
+    /// Decode inside a zstd frame, one zstd step per call (see the module comment), until the
+    /// frame ends, input runs out or output fills.
+    fn frame(&mut self, src: &[u8], dst: &mut [u8], read: &mut usize, written: &mut usize) -> Result<Status> {
+        loop {
+            if self.pending {
+                let p = self.dctx.decompress_stream(&[], &mut dst[*written..]);
+                *written += p.written;
+                if let Some(st) = self.after_call(p.ret, *read, *written == dst.len())? {
+                    return Ok(st);
+                }
+            }
+            let step = if self.dctx.next_input_is_block() { self.hint.saturating_sub(3) } else { self.hint };
+            let n = step.max(1).min(src.len() - *read);
+            if n == 0 {
+                return Ok(Status::Ok);
+            }
+            let p = self.dctx.decompress_stream(&src[*read..*read + n], &mut dst[*written..]);
+            *read += p.read;
+            *written += p.written;
+            if let Some(st) = self.after_call(p.ret, *read, *written == dst.len())? {
+                return Ok(st);
+            }
+            if p.read == 0 && p.written == 0 {
+                return Err(Error::internal("zstd decompression made no progress"));
+            }
+        }
+    }
+
+    fn run(&mut self, src: &[u8], dst: &mut [u8], read: &mut usize, written: &mut usize) -> Result<Status> {
         loop {
             match self.stage {
-                Stage::Frame => {
-                    if let Some(st) = self.frame(src, dst, read, written)? {
-                        return Ok(st);
-                    }
-                }
+                Stage::Frame => return self.frame(src, dst, read, written),
                 Stage::Skipping(left) => {
                     let n = left.min((src.len() - *read) as u64);
                     *read += n as usize;
@@ -153,11 +188,16 @@ impl ZstdDecoder {
                 Stage::Edge { mut head, mut have } => {
                     let rest = &src[*read..];
                     // Common case: the whole magic is in this call's input; zstd reads it
-                    // from there (which keeps its single-pass fast path available).
+                    // from there (which keeps its single-pass path available).
                     if have == 0 && rest.len() >= 4 {
                         let m = u32::from_le_bytes(rest[..4].try_into().unwrap());
                         if m == MAGIC {
+                            if self.single_pass(src, dst, read, written) {
+                                return Ok(Status::FrameEnd);
+                            }
                             self.stage = Stage::Frame;
+                            self.hint = FRAME_PREFIX;
+                            self.pending = false;
                             continue;
                         }
                         if !is_skippable_magic(m) {
@@ -168,13 +208,8 @@ impl ZstdDecoder {
                         return Ok(Status::Ok);
                     }
                     // Collect the magic (and a skippable frame's size) byte by byte.
-                    let want = if have >= 4
-                        && is_skippable_magic(u32::from_le_bytes(head[..4].try_into().unwrap()))
-                    {
-                        8
-                    } else {
-                        4
-                    };
+                    let skippable = have >= 4 && is_skippable_magic(u32::from_le_bytes(head[..4].try_into().unwrap()));
+                    let want = if skippable { 8 } else { 4 };
                     let n = (want - have as usize).min(rest.len());
                     head[have as usize..have as usize + n].copy_from_slice(&rest[..n]);
                     have += n as u8;
@@ -186,17 +221,14 @@ impl ZstdDecoder {
                     let m = u32::from_le_bytes(head[..4].try_into().unwrap());
                     if m == MAGIC {
                         // Hand the held magic to zstd; with fewer bytes than any header it
-                        // takes all four into its header buffer.
-                        let p = self
-                            .dctx
-                            .decompress_stream(&head[..4], &mut dst[*written..]);
-                        *written += p.written;
-                        if let Err(e) = p.ret {
-                            return Err(zstd_error(e, "decompression").at(*read as i64));
+                        // takes all four into its header buffer and produces nothing.
+                        let p = self.dctx.decompress_stream(&head[..4], &mut []);
+                        match p.ret {
+                            Err(e) => return Err(zstd_error(e, "decompression").at(*read as i64)),
+                            Ok(h) if p.read == 4 => self.hint = h,
+                            Ok(_) => return Err(Error::internal("zstd did not accept the frame magic")),
                         }
-                        if p.read != 4 {
-                            return Err(Error::internal("zstd did not accept the frame magic"));
-                        }
+                        self.pending = false;
                         self.stage = Stage::Frame;
                     } else if is_skippable_magic(m) {
                         if have == 8 {
@@ -217,8 +249,7 @@ impl DecoderCore for ZstdDecoder {
         match p {
             CODEC_PARAM_ZSTD_WINDOW_LOG_MAX => self.set_window_log_max(v as u32),
             CODEC_PARAM_MEMLIMIT => {
-                let (lo, hi) =
-                    super::sys::d_bounds(ZSTD_dParameter::ZSTD_d_windowLogMax).unwrap_or((10, 31));
+                let (lo, hi) = super::sys::d_bounds(ZSTD_dParameter::ZSTD_d_windowLogMax).unwrap_or((10, 31));
                 let log = 63 - (v as u64).leading_zeros();
                 self.set_window_log_max(log.clamp(lo as u32, hi as u32))
             }
@@ -250,6 +281,8 @@ impl DecoderCore for ZstdDecoder {
     fn reset(&mut self) {
         self.dctx.reset_session();
         self.stage = EDGE;
+        self.hint = FRAME_PREFIX;
+        self.pending = false;
     }
 
     fn try_clone(&self) -> Result<Box<dyn DecoderCore>> {
@@ -257,8 +290,6 @@ impl DecoderCore for ZstdDecoder {
     }
 
     fn marshal(&self, _w: &mut StateWriter) -> Result<()> {
-        Err(Error::unsupported(
-            "this build cannot marshal zstd decoders",
-        ))
+        Err(Error::unsupported("this build cannot marshal zstd decoders"))
     }
 }

@@ -21,8 +21,7 @@ pub struct ZstdEncoder {
 impl ZstdEncoder {
     pub fn new() -> Result<Self> {
         Ok(ZstdEncoder {
-            cctx: CCtx::new()
-                .ok_or_else(|| Error::nomem("cannot allocate a zstd compression context"))?,
+            cctx: CCtx::new().ok_or_else(|| Error::nomem("cannot allocate a zstd compression context"))?,
             level: super::sys::default_level(),
             dict: None,
             dict_ready: true,
@@ -35,9 +34,7 @@ impl ZstdEncoder {
                 Some(d) => Some(cdict_for(d, self.level)?),
                 None => None,
             };
-            self.cctx
-                .ref_cdict(cdict)
-                .map_err(|e| zstd_error(e, "dictionary"))?;
+            self.cctx.ref_cdict(cdict).map_err(|e| zstd_error(e, "dictionary"))?;
             self.dict_ready = true;
         }
         Ok(())
@@ -47,9 +44,7 @@ impl ZstdEncoder {
 impl EncoderCore for ZstdEncoder {
     fn set_param(&mut self, p: codec_param, v: i64) -> Result<()> {
         let zp = cparam(p).ok_or_else(|| Error::unsupported("not a zstd compression parameter"))?;
-        self.cctx
-            .set_parameter(zp, v as i32)
-            .map_err(|e| zstd_error(e, "parameter"))?;
+        self.cctx.set_parameter(zp, v as i32).map_err(|e| zstd_error(e, "parameter"))?;
         if p == CODEC_PARAM_LEVEL {
             self.level = v as i32;
             self.dict_ready = self.dict.is_none();
@@ -64,9 +59,7 @@ impl EncoderCore for ZstdEncoder {
     }
 
     fn set_pledged_size(&mut self, n: u64) -> Result<()> {
-        self.cctx
-            .set_pledged_src_size(n)
-            .map_err(|e| zstd_error(e, "pledged size"))
+        self.cctx.set_pledged_src_size(n).map_err(|e| zstd_error(e, "pledged size"))
     }
 
     fn encode(&mut self, src: &[u8], dst: &mut [u8], action: Action) -> Step {
@@ -84,9 +77,7 @@ impl EncoderCore for ZstdEncoder {
         let (mut read, mut written) = (0, 0);
         let mut idle = 0u32;
         loop {
-            let p = self
-                .cctx
-                .compress_stream2(&src[read..], &mut dst[written..], end);
+            let p = self.cctx.compress_stream2(&src[read..], &mut dst[written..], end);
             read += p.read;
             written += p.written;
             let remaining = match p.ret {
@@ -106,17 +97,9 @@ impl EncoderCore for ZstdEncoder {
             }
             // With workers zstd may return before its jobs finish; it blocks internally when
             // it cannot progress, so an idle spin here means a bug, not a slow worker.
-            idle = if p.read == 0 && p.written == 0 {
-                idle + 1
-            } else {
-                0
-            };
+            idle = if p.read == 0 && p.written == 0 { idle + 1 } else { 0 };
             if idle > 1_000_000 {
-                return Step::err(
-                    read,
-                    written,
-                    Error::internal("zstd compression made no progress"),
-                );
+                return Step::err(read, written, Error::internal("zstd compression made no progress"));
             }
         }
     }

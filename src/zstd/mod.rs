@@ -37,9 +37,7 @@ pub(crate) fn zstd_error(e: ZErr, doing: &str) -> Error {
         C::ZSTD_error_frameParameter_windowTooLarge => ErrorKind::MemLimit,
         C::ZSTD_error_checksum_wrong => ErrorKind::Checksum,
         C::ZSTD_error_dictionary_wrong => ErrorKind::Dict,
-        C::ZSTD_error_dictionary_corrupted | C::ZSTD_error_dictionaryCreation_failed => {
-            ErrorKind::Invalid
-        }
+        C::ZSTD_error_dictionary_corrupted | C::ZSTD_error_dictionaryCreation_failed => ErrorKind::Invalid,
         C::ZSTD_error_parameter_unsupported
         | C::ZSTD_error_parameter_combination_unsupported
         | C::ZSTD_error_parameter_outOfBound => ErrorKind::Invalid,
@@ -127,17 +125,9 @@ pub fn frame_info(src: &[u8]) -> Result<codec_frame_header> {
     let h = match sys::frame_header(src) {
         Ok(Ok(h)) => h,
         Ok(Err(need)) => {
-            return Err(Error::truncated(format!(
-                "zstd frame header needs {need} bytes, only {} given",
-                src.len()
-            )))
+            return Err(Error::truncated(format!("zstd frame header needs {need} bytes, only {} given", src.len())))
         }
-        Err(e) => {
-            return Err(Error::corrupt(format!(
-                "not a zstd frame header: {}",
-                e.name()
-            )))
-        }
+        Err(e) => return Err(Error::corrupt(format!("not a zstd frame header: {}", e.name()))),
     };
     let skippable = h.frameType == zstd_sys::ZSTD_FrameType_e::ZSTD_skippableFrame;
     Ok(codec_frame_header {
@@ -147,35 +137,24 @@ pub fn frame_info(src: &[u8]) -> Result<codec_frame_header> {
         window_size: if skippable { 0 } else { h.windowSize as u64 },
         block_size: if skippable { 0 } else { h.blockSizeMax as u64 },
         dict_id: h.dictID,
-        checksum: if h.checksumFlag != 0 {
-            CODEC_CHECK_XXH64
-        } else {
-            CODEC_CHECK_NONE
-        },
-        flags: if skippable {
-            CODEC_FRAME_FLAG_SKIPPABLE
-        } else {
-            0
-        },
+        checksum: if h.checksumFlag != 0 { CODEC_CHECK_XXH64 } else { CODEC_CHECK_NONE },
+        flags: if skippable { CODEC_FRAME_FLAG_SKIPPABLE } else { 0 },
     })
 }
 
 pub fn frame_size(src: &[u8]) -> Result<u64> {
-    sys::find_frame_compressed_size(src)
-        .map(|n| n as u64)
-        .map_err(|e| match e.code() {
-            C::ZSTD_error_srcSize_wrong => Error::truncated(format!(
-                "the zstd frame is not complete in the {} bytes given",
-                src.len()
-            )),
-            _ => Error::corrupt(format!("not a zstd frame: {}", e.name())),
-        })
+    sys::find_frame_compressed_size(src).map(|n| n as u64).map_err(|e| match e.code() {
+        C::ZSTD_error_srcSize_wrong => {
+            Error::truncated(format!("the zstd frame is not complete in the {} bytes given", src.len()))
+        }
+        _ => Error::corrupt(format!("not a zstd frame: {}", e.name())),
+    })
 }
 
 /// `(id, content offset)` of a zstd-format dictionary; refuses a malformed one.
 pub fn dict_header(bytes: &[u8]) -> Result<(u32, usize)> {
-    let hs = sys::dict_header_size(bytes)
-        .map_err(|e| Error::invalid(format!("malformed zstd dictionary: {}", e.name())))?;
+    let hs =
+        sys::dict_header_size(bytes).map_err(|e| Error::invalid(format!("malformed zstd dictionary: {}", e.name())))?;
     let id = sys::dict_id(bytes);
     if id == 0 || hs > bytes.len() {
         return Err(Error::invalid("malformed zstd dictionary header"));
@@ -189,11 +168,7 @@ pub fn state_fingerprint() -> Vec<u8> {
         "zstd {} {}-bit {}",
         sys::version_string(),
         usize::BITS,
-        if cfg!(target_endian = "little") {
-            "le"
-        } else {
-            "be"
-        }
+        if cfg!(target_endian = "little") { "le" } else { "be" }
     )
     .into_bytes()
 }
@@ -214,10 +189,10 @@ pub(crate) fn cdict_for(d: &Dict, level: i32) -> Result<Arc<sys::CDict>> {
     if let Some(c) = map.get(&level) {
         return Ok(c.clone());
     }
-    let c =
-        Arc::new(sys::CDict::new(d.bytes(), level).ok_or_else(|| {
-            Error::invalid("zstd could not digest the dictionary for compression")
-        })?);
+    let c = Arc::new(
+        sys::CDict::new(d.bytes(), level)
+            .ok_or_else(|| Error::invalid("zstd could not digest the dictionary for compression"))?,
+    );
     map.insert(level, c.clone());
     Ok(c)
 }
@@ -226,9 +201,9 @@ pub(crate) fn ddict_for(d: &Dict) -> Result<Arc<sys::DDict>> {
     d.cache
         .ddict
         .get_or_try_init(|| {
-            sys::DDict::new(d.bytes()).map(Arc::new).ok_or_else(|| {
-                Error::invalid("zstd could not digest the dictionary for decompression")
-            })
+            sys::DDict::new(d.bytes())
+                .map(Arc::new)
+                .ok_or_else(|| Error::invalid("zstd could not digest the dictionary for decompression"))
         })
         .cloned()
 }

@@ -23,9 +23,7 @@ impl ZErr {
     }
     pub fn name(self) -> &'static str {
         // SAFETY: returns a pointer to a static NUL-terminated string.
-        unsafe { CStr::from_ptr(z::ZSTD_getErrorName(self.0)) }
-            .to_str()
-            .unwrap_or("unknown zstd error")
+        unsafe { CStr::from_ptr(z::ZSTD_getErrorName(self.0)) }.to_str().unwrap_or("unknown zstd error")
     }
 }
 
@@ -71,47 +69,23 @@ impl CCtx {
     /// Abandon the current frame; parameters and dictionary stay.
     pub fn reset_session(&mut self) {
         // SAFETY: valid context; session reset cannot fail.
-        unsafe {
-            z::ZSTD_CCtx_reset(
-                self.ptr.as_ptr(),
-                z::ZSTD_ResetDirective::ZSTD_reset_session_only,
-            )
-        };
+        unsafe { z::ZSTD_CCtx_reset(self.ptr.as_ptr(), z::ZSTD_ResetDirective::ZSTD_reset_session_only) };
     }
     /// Reference a digested dictionary for the following frames (`None` = no dictionary).
     pub fn ref_cdict(&mut self, cdict: Option<Arc<CDict>>) -> Result<(), ZErr> {
-        let p = cdict
-            .as_ref()
-            .map_or(std::ptr::null(), |c| c.ptr.as_ptr() as *const _);
+        let p = cdict.as_ref().map_or(std::ptr::null(), |c| c.ptr.as_ptr() as *const _);
         // SAFETY: the CDict stays alive while referenced: `self.cdict` owns an Arc to it.
         check(unsafe { z::ZSTD_CCtx_refCDict(self.ptr.as_ptr(), p) })?;
         self.cdict = cdict;
         Ok(())
     }
-    pub fn compress_stream2(
-        &mut self,
-        src: &[u8],
-        dst: &mut [u8],
-        end: ZSTD_EndDirective,
-    ) -> Progress {
-        let mut out = z::ZSTD_outBuffer {
-            dst: dst.as_mut_ptr() as *mut c_void,
-            size: dst.len(),
-            pos: 0,
-        };
-        let mut inp = z::ZSTD_inBuffer {
-            src: src.as_ptr() as *const c_void,
-            size: src.len(),
-            pos: 0,
-        };
+    pub fn compress_stream2(&mut self, src: &[u8], dst: &mut [u8], end: ZSTD_EndDirective) -> Progress {
+        let mut out = z::ZSTD_outBuffer { dst: dst.as_mut_ptr() as *mut c_void, size: dst.len(), pos: 0 };
+        let mut inp = z::ZSTD_inBuffer { src: src.as_ptr() as *const c_void, size: src.len(), pos: 0 };
         // SAFETY: the buffers describe live slices for the duration of the call; zstd keeps no
         // pointer to them afterwards (buffered mode).
         let r = unsafe { z::ZSTD_compressStream2(self.ptr.as_ptr(), &mut out, &mut inp, end) };
-        Progress {
-            read: inp.pos,
-            written: out.pos,
-            ret: check(r),
-        }
+        Progress { read: inp.pos, written: out.pos, ret: check(r) }
     }
 }
 
@@ -136,7 +110,13 @@ impl DCtx {
     pub fn new() -> Option<DCtx> {
         // SAFETY: plain constructor; NULL means allocation failure.
         let p = unsafe { z::ZSTD_createDCtx() };
-        NonNull::new(p).map(|ptr| DCtx { ptr, ddict: None })
+        let ptr = NonNull::new(p)?;
+        // zstd leaves the block-level stage unset until a frame header is decoded; begin once
+        // so `next_input_is_block` never reads it uninitialised. Streaming begins each frame
+        // afresh, so this changes nothing else.
+        // SAFETY: valid, fresh context.
+        unsafe { z::ZSTD_decompressBegin(ptr.as_ptr()) };
+        Some(DCtx { ptr, ddict: None })
     }
     pub fn set_parameter(&mut self, p: ZSTD_dParameter, v: i32) -> Result<(), ZErr> {
         // SAFETY: valid context; zstd validates the value.
@@ -144,41 +124,28 @@ impl DCtx {
     }
     pub fn reset_session(&mut self) {
         // SAFETY: valid context; session reset cannot fail.
-        unsafe {
-            z::ZSTD_DCtx_reset(
-                self.ptr.as_ptr(),
-                z::ZSTD_ResetDirective::ZSTD_reset_session_only,
-            )
-        };
+        unsafe { z::ZSTD_DCtx_reset(self.ptr.as_ptr(), z::ZSTD_ResetDirective::ZSTD_reset_session_only) };
     }
     pub fn ref_ddict(&mut self, ddict: Option<Arc<DDict>>) -> Result<(), ZErr> {
-        let p = ddict
-            .as_ref()
-            .map_or(std::ptr::null(), |d| d.ptr.as_ptr() as *const _);
+        let p = ddict.as_ref().map_or(std::ptr::null(), |d| d.ptr.as_ptr() as *const _);
         // SAFETY: the DDict stays alive while referenced: `self.ddict` owns an Arc to it.
         check(unsafe { z::ZSTD_DCtx_refDDict(self.ptr.as_ptr(), p) })?;
         self.ddict = ddict;
         Ok(())
     }
+    /// True when zstd's next decoding step is a block body (then the hint returned by
+    /// `decompress_stream` includes the 3 bytes of the following block header).
+    pub fn next_input_is_block(&mut self) -> bool {
+        // SAFETY: valid context; a pure query of its stage.
+        unsafe { z::ZSTD_nextInputType(self.ptr.as_ptr()) == z::ZSTD_nextInputType_e::ZSTDnit_block }
+    }
     pub fn decompress_stream(&mut self, src: &[u8], dst: &mut [u8]) -> Progress {
-        let mut out = z::ZSTD_outBuffer {
-            dst: dst.as_mut_ptr() as *mut c_void,
-            size: dst.len(),
-            pos: 0,
-        };
-        let mut inp = z::ZSTD_inBuffer {
-            src: src.as_ptr() as *const c_void,
-            size: src.len(),
-            pos: 0,
-        };
+        let mut out = z::ZSTD_outBuffer { dst: dst.as_mut_ptr() as *mut c_void, size: dst.len(), pos: 0 };
+        let mut inp = z::ZSTD_inBuffer { src: src.as_ptr() as *const c_void, size: src.len(), pos: 0 };
         // SAFETY: the buffers describe live slices for the duration of the call; in buffered
         // mode zstd keeps no pointer to them afterwards.
         let r = unsafe { z::ZSTD_decompressStream(self.ptr.as_ptr(), &mut out, &mut inp) };
-        Progress {
-            read: inp.pos,
-            written: out.pos,
-            ret: check(r),
-        }
+        Progress { read: inp.pos, written: out.pos, ret: check(r) }
     }
 }
 
@@ -262,8 +229,7 @@ pub fn frame_header(src: &[u8]) -> Result<Result<z::ZSTD_FrameHeader, usize>, ZE
     // SAFETY: zeroed is a valid value of this plain C struct.
     let mut h: z::ZSTD_FrameHeader = unsafe { std::mem::zeroed() };
     // SAFETY: reads at most `src.len()` bytes.
-    let r =
-        check(unsafe { z::ZSTD_getFrameHeader(&mut h, src.as_ptr() as *const c_void, src.len()) })?;
+    let r = check(unsafe { z::ZSTD_getFrameHeader(&mut h, src.as_ptr() as *const c_void, src.len()) })?;
     Ok(if r == 0 { Ok(h) } else { Err(r) })
 }
 
@@ -286,7 +252,5 @@ pub fn dict_header_size(dict: &[u8]) -> Result<usize, ZErr> {
 
 pub fn version_string() -> &'static str {
     // SAFETY: static NUL-terminated string.
-    unsafe { CStr::from_ptr(z::ZSTD_versionString()) }
-        .to_str()
-        .unwrap_or("?")
+    unsafe { CStr::from_ptr(z::ZSTD_versionString()) }.to_str().unwrap_or("?")
 }

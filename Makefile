@@ -1,0 +1,163 @@
+# libcodec build, test, benchmark and install.
+#
+#   make            library (build/lib), header check, C examples (build/bin)
+#   make demo       build and run the end-to-end demo
+#   make test       every test: Rust, C (plain, valgrind, ASan/UBSan, installed tree), Python
+#   make bench      benchmarks -> bench/RESULTS.md
+#   make install    PREFIX=/usr/local LIBDIR=$(PREFIX)/lib INCLUDEDIR=$(PREFIX)/include DESTDIR=
+#   make header     regenerate include/codec.h after changing the C surface
+
+CARGO      ?= cargo
+CC         ?= cc
+CXX        ?= c++
+PYTHON     ?= python3
+PREFIX     ?= /usr/local
+LIBDIR     ?= $(PREFIX)/lib
+INCLUDEDIR ?= $(PREFIX)/include
+PKGCONFIGDIR ?= $(LIBDIR)/pkgconfig
+DESTDIR    ?=
+
+VERSION := $(shell sed -n 's/^version = "\(.*\)"/\1/p' Cargo.toml | head -n1)
+MAJOR   := $(firstword $(subst ., ,$(VERSION)))
+SONAME  := libcodec.so.$(MAJOR)
+REALSO  := libcodec.so.$(VERSION)
+# What a static link of a Rust staticlib needs on Linux (`--print native-static-libs`).
+LIBS_PRIVATE := -lgcc_s -lutil -lrt -lpthread -lm -ldl -lc
+
+B       := build
+CFLAGS_STRICT := -std=c99 -Wall -Wextra -Werror -pedantic -O1 -g
+EXAMPLES := $(patsubst examples-c/%.c,$(B)/bin/%,$(wildcard examples-c/*.c))
+CTESTS   := $(patsubst tests/c/%.c,%,$(wildcard tests/c/test_*.c))
+VENV     := $(B)/venv
+export CODEC_LIBRARY := $(abspath $(B)/lib/$(REALSO))
+
+.PHONY: all lib examples demo test test-rust test-c test-c-plain test-c-valgrind test-c-asan \
+        test-install test-python test-go bench install uninstall header clean venv
+
+all: lib examples
+
+# ---------------------------------------------------------------- library
+lib: $(B)/lib/$(REALSO) $(B)/lib/libcodec.a $(B)/codec.pc
+
+.PHONY: cargo-build
+cargo-build:
+	$(CARGO) build --release --lib
+
+$(B)/lib/$(REALSO) $(B)/lib/libcodec.a: cargo-build
+	@mkdir -p $(B)/lib
+	@cmp -s target/release/libcodec.so $(B)/lib/$(REALSO) || cp target/release/libcodec.so $(B)/lib/$(REALSO)
+	@cmp -s target/release/libcodec.a $(B)/lib/libcodec.a || cp target/release/libcodec.a $(B)/lib/libcodec.a
+	@ln -sf $(REALSO) $(B)/lib/$(SONAME)
+	@ln -sf $(SONAME) $(B)/lib/libcodec.so
+
+# codec.pc for the build tree (prefix = build dir) and, at install time, for PREFIX.
+define PCFILE
+prefix=$(1)
+libdir=$(2)
+includedir=$(3)
+
+Name: codec
+Description: libcodec: streaming zstd, LZ4 and xz/LZMA with flush, resumable decoders and shared dictionaries
+Version: $(VERSION)
+Libs: -L$${libdir} -lcodec
+Libs.private: $(LIBS_PRIVATE)
+Cflags: -I$${includedir}
+endef
+export PCFILE
+
+$(B)/codec.pc: Cargo.toml Makefile
+	@mkdir -p $(B)
+	@$(file >$@,$(call PCFILE,$(abspath $(B)),$(abspath $(B)/lib),$(abspath include)))true
+
+# ---------------------------------------------------------------- examples
+examples: $(EXAMPLES)
+
+$(B)/bin/%: examples-c/%.c include/codec.h lib
+	@mkdir -p $(B)/bin
+	$(CC) $(CFLAGS_STRICT) -Iinclude -o $@ $< -L$(B)/lib -lcodec -Wl,-rpath,'$$ORIGIN/../lib'
+
+demo: all
+	$(B)/bin/demo
+
+# ---------------------------------------------------------------- tests
+test: test-rust test-c test-install test-python test-go
+
+test-rust:
+	$(CARGO) test --release
+
+test-c: test-c-plain test-c-valgrind test-c-asan
+
+$(B)/tests/%: tests/c/%.c tests/c/check.h include/codec.h lib
+	@mkdir -p $(B)/tests
+	$(CC) $(CFLAGS_STRICT) -Iinclude -Itests/c -o $@ $< -L$(B)/lib -lcodec -lpthread -Wl,-rpath,'$$ORIGIN/../lib'
+
+$(B)/tests/%.asan: tests/c/%.c tests/c/check.h include/codec.h lib
+	@mkdir -p $(B)/tests
+	$(CC) $(CFLAGS_STRICT) -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer \
+		-Iinclude -Itests/c -o $@ $< -L$(B)/lib -lcodec -lpthread -Wl,-rpath,'$$ORIGIN/../lib'
+
+$(B)/tests/header_cxx: tests/c/header_cxx.cc include/codec.h lib
+	@mkdir -p $(B)/tests
+	$(CXX) -std=c++11 -Wall -Wextra -Werror -pedantic -Iinclude -o $@ $< -L$(B)/lib -lcodec -Wl,-rpath,'$$ORIGIN/../lib'
+
+test-c-plain: $(addprefix $(B)/tests/,$(CTESTS)) $(B)/tests/header_cxx examples
+	@set -e; for t in $(CTESTS); do echo "== C test $$t"; $(B)/tests/$$t; done
+	$(B)/tests/header_cxx
+	@set -e; for e in $(EXAMPLES); do echo "== example $$e"; $$e > /dev/null; done
+
+test-c-valgrind: $(addprefix $(B)/tests/,$(CTESTS)) examples
+	@set -e; for t in $(addprefix $(B)/tests/,$(CTESTS)) $(EXAMPLES); do \
+		echo "== valgrind $$t"; \
+		CODEC_TEST_QUICK=1 valgrind -q --error-exitcode=1 --leak-check=full --errors-for-leak-kinds=definite \
+			--show-leak-kinds=definite $$t > /dev/null; done
+
+test-c-asan: $(addprefix $(B)/tests/,$(addsuffix .asan,$(CTESTS)))
+	@set -e; for t in $(CTESTS); do echo "== ASan/UBSan $$t"; \
+		ASAN_OPTIONS=detect_leaks=1 $(B)/tests/$$t.asan > /dev/null; done
+
+# Install into a staging tree and build a program against it through pkg-config, both
+# shared and static.
+test-install: lib
+	@rm -rf $(B)/stage
+	$(MAKE) --no-print-directory install DESTDIR=$(abspath $(B)/stage) PREFIX=/usr LIBDIR=/usr/lib INCLUDEDIR=/usr/include
+	tests/c/check_install.sh $(abspath $(B)/stage) $(CC)
+
+venv: $(VENV)/.ok
+$(VENV)/.ok: python/requirements-test.txt
+	$(PYTHON) -m venv $(VENV)
+	$(VENV)/bin/pip install -q -r python/requirements-test.txt
+	@touch $@
+
+test-python: lib venv
+	cd python && ../$(VENV)/bin/python -m pytest -q tests
+
+test-go:
+	@if command -v go >/dev/null 2>&1 && [ -d go ]; then \
+		cd go && CGO_CFLAGS="-I$(abspath include)" CGO_LDFLAGS="-L$(abspath $(B)/lib) -lcodec -Wl,-rpath,$(abspath $(B)/lib)" go test ./...; \
+	else echo "== Go not installed (or no go/ yet): skipping go test"; fi
+
+# ---------------------------------------------------------------- benchmarks
+bench: lib venv
+	bench/run.sh
+
+# ---------------------------------------------------------------- install
+install: lib
+	install -d $(DESTDIR)$(LIBDIR) $(DESTDIR)$(INCLUDEDIR) $(DESTDIR)$(PKGCONFIGDIR)
+	install -m 755 $(B)/lib/$(REALSO) $(DESTDIR)$(LIBDIR)/$(REALSO)
+	ln -sf $(REALSO) $(DESTDIR)$(LIBDIR)/$(SONAME)
+	ln -sf $(SONAME) $(DESTDIR)$(LIBDIR)/libcodec.so
+	install -m 644 $(B)/lib/libcodec.a $(DESTDIR)$(LIBDIR)/libcodec.a
+	install -m 644 include/codec.h $(DESTDIR)$(INCLUDEDIR)/codec.h
+	@$(file >$(B)/codec.install.pc,$(call PCFILE,$(PREFIX),$(LIBDIR),$(INCLUDEDIR)))true
+	install -m 644 $(B)/codec.install.pc $(DESTDIR)$(PKGCONFIGDIR)/codec.pc
+
+uninstall:
+	rm -f $(DESTDIR)$(LIBDIR)/$(REALSO) $(DESTDIR)$(LIBDIR)/$(SONAME) $(DESTDIR)$(LIBDIR)/libcodec.so \
+		$(DESTDIR)$(LIBDIR)/libcodec.a $(DESTDIR)$(INCLUDEDIR)/codec.h $(DESTDIR)$(PKGCONFIGDIR)/codec.pc
+
+header:
+	CODEC_REGENERATE_HEADER=1 $(CARGO) test --test header
+
+clean:
+	rm -rf $(B)
+	$(CARGO) clean
