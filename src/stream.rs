@@ -75,6 +75,9 @@ pub struct Encoder {
     poison: Poison,
     consumed: u64,
     produced: u64,
+    /// Declared size of the current frame, and the bytes it has consumed so far.
+    pledged: Option<u64>,
+    frame_consumed: u64,
 }
 
 impl Encoder {
@@ -86,11 +89,32 @@ impl Encoder {
             poison: Poison::default(),
             consumed: 0,
             produced: 0,
+            pledged: None,
+            frame_consumed: 0,
         })
     }
 
     pub fn format(&self) -> Format {
         self.format
+    }
+
+    /// The pledged size must match the frame exactly; refuse before the core sees a byte too many
+    /// or a premature FINISH (some libraries only notice late, or not at all).
+    fn check_pledge(&self, src: &[u8], action: Action) -> Result<()> {
+        let Some(p) = self.pledged else { return Ok(()) };
+        let total = self.frame_consumed + src.len() as u64;
+        if total > p {
+            return Err(Error::invalid(format!(
+                "the frame's content would exceed its pledged size of {p} bytes (by {})",
+                total - p
+            )));
+        }
+        if action == Action::Finish && total < p {
+            return Err(Error::invalid(format!(
+                "FINISH after {total} bytes, but the frame's pledged size is {p} bytes"
+            )));
+        }
+        Ok(())
     }
 
     fn before_first_byte(&self, what: &str) -> Result<()> {
@@ -120,11 +144,16 @@ impl Encoder {
 
     pub fn set_pledged_size(&mut self, n: u64) -> Result<()> {
         self.before_first_byte("the pledged size")?;
-        self.core.set_pledged_size(n)
+        self.core.set_pledged_size(n)?;
+        self.pledged = Some(n);
+        Ok(())
     }
 
     pub fn encode(&mut self, src: &[u8], dst: &mut [u8], action: Action) -> Step {
         if let Err(e) = self.poison.check() {
+            return Step::err(0, 0, e);
+        }
+        if let Err(e) = self.check_pledge(src, action) {
             return Step::err(0, 0, e);
         }
         let base = self.consumed;
@@ -132,11 +161,16 @@ impl Encoder {
         debug_assert!(step.read <= src.len() && step.written <= dst.len());
         self.consumed += step.read as u64;
         self.produced += step.written as u64;
+        self.frame_consumed += step.read as u64;
         if step.read > 0 || step.written > 0 {
             self.in_frame = true;
         }
         match &mut step.result {
-            Ok(Status::Ok) if action == Action::Finish => self.in_frame = false,
+            Ok(Status::Ok) if action == Action::Finish => {
+                self.in_frame = false;
+                self.pledged = None;
+                self.frame_consumed = 0;
+            }
             Ok(_) => {}
             Err(e) => {
                 *e = with_offset(std::mem::replace(e, Error::internal("")), base);
@@ -152,6 +186,8 @@ impl Encoder {
         self.poison = Poison::default();
         self.consumed = 0;
         self.produced = 0;
+        self.pledged = None;
+        self.frame_consumed = 0;
     }
 
     /// Total bytes consumed and produced since creation or the last reset.

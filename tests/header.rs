@@ -107,3 +107,18 @@ fn header_version_matches_cargo_toml() {
     let n = codec::ffi::library::codec_version_number();
     assert!(h.contains(&format!("#define CODEC_VERSION_NUMBER {n}")));
 }
+
+#[test]
+fn every_param_in_the_header_has_a_name() {
+    let h = String::from_utf8(generate()).unwrap();
+    let in_header: Vec<&str> = h
+        .lines()
+        .filter_map(|l| l.strip_prefix("#define CODEC_PARAM_"))
+        .map(|r| r.split(' ').next().unwrap())
+        .collect();
+    let known: Vec<&str> = codec::params::ALL_PARAMS
+        .iter()
+        .map(|&p| codec::params::param_name(p).trim_start_matches("CODEC_PARAM_"))
+        .collect();
+    assert_eq!(in_header, known, "src/params.rs is out of step with src/abi.rs");
+}

@@ -128,45 +128,56 @@ impl ZstdDecoder {
         false
     }
 
-    /// Record zstd's return value after a call inside a frame.
-    fn after_call(&mut self, ret: Result<usize, super::sys::ZErr>, at: usize, full: bool) -> Result<Option<Status>> {
+    /// Note zstd's return value after a call inside a frame: an error, the frame's end, or
+    /// the hint for the next step.
+    fn note(&mut self, ret: Result<usize, super::sys::ZErr>, at: usize) -> Result<Option<Status>> {
         match ret {
             Err(e) => Err(zstd_error(e, "decompression").at(at as i64)),
             Ok(0) => {
                 self.stage = EDGE;
+                self.pending = false;
                 Ok(Some(Status::FrameEnd))
             }
             Ok(h) => {
                 self.hint = h;
-                self.pending = full;
-                Ok(full.then_some(Status::MoreOutput))
+                Ok(None)
             }
         }
     }
 
     /// Decode inside a zstd frame, one zstd step per call (see the module comment), until the
     /// frame ends, input runs out or output fills.
+    ///
+    /// A step is also given to zstd when the output is already full: with no room it delivers
+    /// nothing, so an error there hides no output, and it lets zstd end a frame whose last
+    /// byte exactly filled the output.
     fn frame(&mut self, src: &[u8], dst: &mut [u8], read: &mut usize, written: &mut usize) -> Result<Status> {
         loop {
-            if self.pending {
+            if self.pending && *written < dst.len() {
                 let p = self.dctx.decompress_stream(&[], &mut dst[*written..]);
                 *written += p.written;
-                if let Some(st) = self.after_call(p.ret, *read, *written == dst.len())? {
+                if let Some(st) = self.note(p.ret, *read)? {
                     return Ok(st);
                 }
+                self.pending = *written == dst.len();
             }
             let step = if self.dctx.next_input_is_block() { self.hint.saturating_sub(3) } else { self.hint };
             let n = step.max(1).min(src.len() - *read);
             if n == 0 {
-                return Ok(Status::Ok);
+                return Ok(if *written == dst.len() { Status::MoreOutput } else { Status::Ok });
             }
             let p = self.dctx.decompress_stream(&src[*read..*read + n], &mut dst[*written..]);
             *read += p.read;
             *written += p.written;
-            if let Some(st) = self.after_call(p.ret, *read, *written == dst.len())? {
+            if let Some(st) = self.note(p.ret, *read)? {
                 return Ok(st);
             }
+            let full = *written == dst.len();
+            self.pending = full;
             if p.read == 0 && p.written == 0 {
+                if full {
+                    return Ok(Status::MoreOutput);
+                }
                 return Err(Error::internal("zstd decompression made no progress"));
             }
         }

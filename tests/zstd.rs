@@ -1,0 +1,190 @@
+//! zstd and the format-independent stream layer, through the Rust API.
+
+mod common;
+
+use codec::abi::*;
+use codec::stream::{compress, decompress};
+use codec::{Action, Decoder, Encoder, ErrorKind, Format, Status};
+use common::{decode_chunked, encode_all, text, Rng};
+
+fn zstd_frame(data: &[u8], level: i64) -> Vec<u8> {
+    let mut e = Encoder::new(Format::Zstd).unwrap();
+    e.set_param(CODEC_PARAM_LEVEL, level).unwrap();
+    encode_all(&mut e, data)
+}
+
+#[test]
+fn random_chunking_and_output_limits_match_one_shot() {
+    let mut rng = Rng::new(7);
+    for (i, level) in [1, 3, 19, -5].into_iter().enumerate() {
+        let data = text(150_000 + i * 10_000, i as u64);
+        let mut e = Encoder::new(Format::Zstd).unwrap();
+        e.set_param(CODEC_PARAM_LEVEL, level).unwrap();
+        e.set_param(CODEC_PARAM_CHECKSUM, 1).unwrap();
+        // a mix of flushes and frames
+        let mut blob = Vec::new();
+        let mut buf = vec![0u8; 1 << 18];
+        for (j, piece) in data.chunks(40_000).enumerate() {
+            let action = if j % 2 == 0 { Action::Flush } else { Action::Finish };
+            let s = e.encode(piece, &mut buf, action);
+            assert_eq!(s.result.unwrap(), Status::Ok);
+            blob.extend_from_slice(&buf[..s.written]);
+        }
+        let s = e.encode(&[], &mut buf, Action::Finish);
+        blob.extend_from_slice(&buf[..s.written]);
+        for (max_in, max_out) in [(1, 1), (7, 3), (5000, 1), (1, 70_000), (100_000, 100_000)] {
+            let fmt = if max_in % 2 == 1 { None } else { Some(Format::Zstd) };
+            let mut d = Decoder::new(fmt).unwrap();
+            let (out, frames, err) = decode_chunked(&mut d, &blob, &mut rng, max_in, max_out);
+            assert!(err.is_none(), "{err:?}");
+            assert_eq!(out, data);
+            assert_eq!(frames, 3);
+            assert!(d.at_frame_edge());
+            assert_eq!(d.position(), (blob.len() as u64, data.len() as u64));
+        }
+    }
+}
+
+#[test]
+fn auto_detection_byte_by_byte_and_skippable_prefix() {
+    let data = text(10_000, 3);
+    let frame = zstd_frame(&data, 3);
+    let mut skippable = 0x184D_2A5Fu32.to_le_bytes().to_vec();
+    skippable.extend(5u32.to_le_bytes());
+    skippable.extend(b"12345");
+    let stream = [skippable.clone(), frame.clone(), skippable].concat();
+    let mut rng = Rng::new(1);
+    let mut d = Decoder::new(None).unwrap();
+    let (out, frames, err) = decode_chunked(&mut d, &stream, &mut rng, 1, 1000);
+    assert!(err.is_none(), "{err:?}");
+    assert_eq!(out, data);
+    assert_eq!(frames, 1);
+    assert_eq!(d.format(), Some(Format::Zstd));
+    assert!(d.at_frame_edge());
+}
+
+#[test]
+fn unknown_data_is_refused_with_the_offset() {
+    let mut d = Decoder::new(None).unwrap();
+    let mut out = [0u8; 64];
+    let s = d.decode(b"\x00\x01\x02", &mut out);
+    assert_eq!(s.result.unwrap(), Status::Ok);
+    assert!(!d.at_frame_edge());
+    let s = d.decode(b"\x03\x04\x05\x06\x07\x08\x09\x0a\x0b\x0c\x0d", &mut out);
+    let e = s.result.unwrap_err();
+    assert_eq!(e.kind, ErrorKind::Corrupt);
+    assert!(e.msg.contains("unrecognised"), "{}", e.msg);
+    // junk after a valid frame is reported at its absolute offset
+    let frame = zstd_frame(b"hello", 1);
+    let mut d = Decoder::new(Some(Format::Zstd)).unwrap();
+    let mut stream = frame.clone();
+    stream.extend_from_slice(b"JUNKJUNK");
+    let mut buf = vec![0u8; 100];
+    let s = d.decode(&stream, &mut buf);
+    assert_eq!(s.result.unwrap(), Status::FrameEnd);
+    let s2 = d.decode(&stream[s.read..], &mut buf);
+    let e = s2.result.unwrap_err();
+    assert!(e.msg.contains(&format!("at input byte {}", frame.len())), "{}", e.msg);
+}
+
+#[test]
+fn parameters_are_sequenced_and_bounded() {
+    let mut e = Encoder::new(Format::Zstd).unwrap();
+    assert_eq!(e.set_param(CODEC_PARAM_LEVEL, 23).unwrap_err().kind, ErrorKind::Invalid);
+    assert_eq!(e.set_param(CODEC_PARAM_XZ_LC, 1).unwrap_err().kind, ErrorKind::Unsupported);
+    e.set_param(CODEC_PARAM_ZSTD_WINDOW_LOG, 0).unwrap(); // 0 = from the level
+    let mut buf = [0u8; 1000];
+    let s = e.encode(b"abc", &mut buf, Action::Continue);
+    assert_eq!(s.result.unwrap(), Status::Ok);
+    assert_eq!(e.set_param(CODEC_PARAM_LEVEL, 1).unwrap_err().kind, ErrorKind::Sequence);
+    let s = e.encode(&[], &mut buf, Action::Finish);
+    assert_eq!(s.result.unwrap(), Status::Ok);
+    e.set_param(CODEC_PARAM_LEVEL, 1).unwrap();
+    // every zstd compression parameter has bounds and accepts them
+    for p in codec::params::ALL_PARAMS.iter().copied() {
+        if let Some(spec) = codec::formats::param_spec(Format::Zstd, p) {
+            if spec.encoder {
+                let mut e = Encoder::new(Format::Zstd).unwrap();
+                e.set_param(p, spec.hi).unwrap_or_else(|err| panic!("{}: {err}", codec::params::param_name(p)));
+                let mut e = Encoder::new(Format::Zstd).unwrap();
+                e.set_param(p, spec.lo).unwrap_or_else(|err| panic!("{}: {err}", codec::params::param_name(p)));
+            }
+        }
+    }
+}
+
+#[test]
+fn pledged_size_is_recorded_and_enforced() {
+    let data = text(5000, 9);
+    let mut e = Encoder::new(Format::Zstd).unwrap();
+    e.set_pledged_size(data.len() as u64).unwrap();
+    let blob = encode_all(&mut e, &data);
+    assert_eq!(codec::formats::frame_info(Format::Zstd, &blob).unwrap().content_size, data.len() as u64);
+    let mut e = Encoder::new(Format::Zstd).unwrap();
+    e.set_pledged_size(10).unwrap();
+    let mut buf = vec![0u8; 10_000];
+    let s = e.encode(&data, &mut buf, Action::Finish);
+    let err = s.result.unwrap_err();
+    assert_eq!(err.kind, ErrorKind::Invalid);
+    assert!(err.msg.contains("pledged"), "{}", err.msg);
+    assert_eq!((s.read, s.written), (0, 0));
+    // a refused call changes nothing: the right amount still works
+    let s = e.encode(&data[..10], &mut buf, Action::Finish);
+    assert_eq!(s.result.unwrap(), Status::Ok);
+    // a FINISH short of the pledge is refused too
+    e.set_pledged_size(100).unwrap();
+    let s = e.encode(&data[..50], &mut buf, Action::Continue);
+    assert_eq!(s.result.unwrap(), Status::Ok);
+    let err = e.encode(&data[50..60], &mut buf, Action::Finish).result.unwrap_err();
+    assert!(err.msg.contains("pledged size is 100"), "{}", err.msg);
+    let s = e.encode(&data[50..100], &mut buf, Action::Finish);
+    assert_eq!(s.result.unwrap(), Status::Ok);
+}
+
+#[test]
+fn one_shot_functions() {
+    let data = text(100_000, 11);
+    let mut comp = vec![0u8; codec::formats::compress_bound(Format::Zstd, data.len())];
+    let n = compress(Format::Zstd, Some(5), &data, &mut comp).unwrap();
+    let mut out = vec![0u8; data.len()];
+    assert_eq!(decompress(None, &comp[..n], &mut out, None).unwrap(), data.len());
+    assert_eq!(out, data);
+    let mut small = vec![0u8; data.len() - 1];
+    assert_eq!(decompress(None, &comp[..n], &mut small, None).unwrap_err().kind, ErrorKind::Buffer);
+    assert_eq!(decompress(None, &comp[..n - 1], &mut out, None).unwrap_err().kind, ErrorKind::Truncated);
+    assert_eq!(decompress(None, &[], &mut out, None).unwrap_err().kind, ErrorKind::Truncated);
+    let mut tiny = [0u8; 8];
+    assert_eq!(compress(Format::Zstd, None, &data, &mut tiny).unwrap_err().kind, ErrorKind::Buffer);
+}
+
+#[test]
+fn zstd_cli_streams_decode() {
+    let data = text(400_000, 12);
+    let dir = std::env::temp_dir().join(format!("codec-zstd-cli-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let src = dir.join("data");
+    std::fs::write(&src, &data).unwrap();
+    for args in [
+        &["-1"][..],
+        &["-19", "--check"],
+        &["--ultra", "-22", "--long=27"],
+        &["-3", "--no-check", "--stream-size=400000"],
+    ] {
+        let out = match std::process::Command::new("zstd").args(args).arg("-c").arg(&src).output() {
+            Ok(o) if o.status.success() => o.stdout,
+            _ => {
+                eprintln!("zstd CLI not available; skipping");
+                return;
+            }
+        };
+        let mut back = vec![0u8; data.len()];
+        let mut d = Decoder::new(Some(Format::Zstd)).unwrap();
+        d.set_param(CODEC_PARAM_ZSTD_WINDOW_LOG_MAX, 27).unwrap();
+        let (got, frames, err) = decode_chunked(&mut d, &out, &mut Rng::new(3), 10_000, 50_000);
+        assert!(err.is_none(), "{args:?}: {err:?}");
+        assert_eq!(frames, 1);
+        assert_eq!(got, data, "{args:?}");
+        back.clear();
+    }
+    std::fs::remove_dir_all(&dir).ok();
+}
