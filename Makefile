@@ -100,9 +100,16 @@ $(B)/tests/header_cxx: tests/c/header_cxx.cc include/codec.h lib
 	@mkdir -p $(B)/tests
 	$(CXX) -std=c++11 -Wall -Wextra -Werror -pedantic -Iinclude -o $@ $< -L$(B)/lib -lcodec -Wl,-rpath,'$$ORIGIN/../lib'
 
-test-c-plain: $(addprefix $(B)/tests/,$(CTESTS)) $(B)/tests/header_cxx examples
+# The README's C example must compile warning-free and run.
+$(B)/tests/readme_example: README.md include/codec.h lib
+	@mkdir -p $(B)/tests
+	@awk '/^```c$$/{f=1;next} /^```$$/{if(f)exit} f' README.md > $(B)/tests/readme_example.c
+	$(CC) $(CFLAGS_STRICT) -Iinclude -o $@ $(B)/tests/readme_example.c -L$(B)/lib -lcodec -Wl,-rpath,'$$ORIGIN/../lib'
+
+test-c-plain: $(addprefix $(B)/tests/,$(CTESTS)) $(B)/tests/header_cxx $(B)/tests/readme_example examples
 	@set -e; for t in $(CTESTS); do echo "== C test $$t"; $(B)/tests/$$t; done
 	$(B)/tests/header_cxx
+	$(B)/tests/readme_example
 	@set -e; for e in $(EXAMPLES); do echo "== example $$e"; $$e > /dev/null; done
 
 test-c-valgrind: $(addprefix $(B)/tests/,$(CTESTS)) examples
