@@ -1,8 +1,45 @@
-//! Build script: the shared library's soname.
+//! Build script: the shared library's soname, and the zstd decoder-state shim
+//! (csrc/zstd_state.c), compiled against the exact zstd sources zstd-sys built.
+
+use std::path::PathBuf;
 
 fn main() {
     let major = std::env::var("CARGO_PKG_VERSION_MAJOR").unwrap();
     // cargo applies cdylib-link-arg to the cdylib only (the .a and the rlib are unaffected).
     println!("cargo:rustc-cdylib-link-arg=-Wl,-soname,libcodec.so.{major}");
+
+    // zstd-sys (links = "zstd") exports its source tree: DEP_ZSTD_INCLUDE = .../zstd/lib.
+    let inc = PathBuf::from(std::env::var("DEP_ZSTD_INCLUDE").expect(
+        "DEP_ZSTD_INCLUDE is not set: zstd-sys must build its bundled zstd (not pkg-config) for the state shim",
+    ));
+    let internal = inc.join("decompress/zstd_decompress_internal.h");
+    assert!(
+        internal.exists(),
+        "{} is missing: the decoder-state shim needs zstd's source tree (bundled zstd-sys build)",
+        internal.display()
+    );
+    let zstd_h = std::fs::read_to_string(inc.join("zstd.h")).expect("zstd.h");
+    assert!(
+        zstd_h.contains("#define ZSTD_VERSION_MINOR    5") && zstd_h.contains("#define ZSTD_VERSION_RELEASE  7"),
+        "csrc/zstd_state.c is written for zstd 1.5.7; review it before changing zstd-sys"
+    );
+    cc::Build::new()
+        .file("csrc/zstd_state.c")
+        .include(&inc)
+        .include(inc.join("common"))
+        .include("csrc")
+        // The same layout-affecting definitions zstd-sys uses for libzstd itself (its `legacy`
+        // feature is on; `thin` must stay off), or the struct view would not match.
+        .define("ZSTD_LEGACY_SUPPORT", Some("1"))
+        .define("XXH_PRIVATE_API", Some(""))
+        .define("ZSTDLIB_VISIBILITY", Some(""))
+        .define("ZSTDERRORLIB_VISIBILITY", Some(""))
+        .define("ZSTD_LIB_DEPRECATED", Some("0"))
+        .flag("-fvisibility=hidden")
+        .warnings(true)
+        .flag("-Werror")
+        .compile("codec_zstd_state");
+    println!("cargo:rerun-if-changed=csrc/zstd_state.c");
+    println!("cargo:rerun-if-changed=csrc/zstd_state.h");
     println!("cargo:rerun-if-changed=build.rs");
 }

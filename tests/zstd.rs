@@ -188,3 +188,84 @@ fn zstd_cli_streams_decode() {
     }
     std::fs::remove_dir_all(&dir).ok();
 }
+
+/// Marshal at random points with random chunking, restore (in-process here; the fresh-process
+/// test is in tests/resume.rs), continue from `consumed`: output identical.
+#[test]
+fn marshal_and_clone_mid_frame_are_exact() {
+    let data = text(600_000, 21);
+    let mut e = Encoder::new(Format::Zstd).unwrap();
+    e.set_param(CODEC_PARAM_LEVEL, 3).unwrap();
+    e.set_param(CODEC_PARAM_CHECKSUM, 1).unwrap();
+    e.set_param(CODEC_PARAM_ZSTD_WINDOW_LOG, 17).unwrap(); // small window: the ring buffer wraps
+    let mut blob = Vec::new();
+    let mut buf = vec![0u8; 1 << 20];
+    for (j, piece) in data.chunks(70_000).enumerate() {
+        let action = if j % 3 == 2 { Action::Finish } else { Action::Flush };
+        let s = e.encode(piece, &mut buf, action);
+        assert_eq!(s.result.unwrap(), Status::Ok);
+        blob.extend_from_slice(&buf[..s.written]);
+    }
+    let s = e.encode(&[], &mut buf, Action::Finish);
+    blob.extend_from_slice(&buf[..s.written]);
+
+    let mut rng = Rng::new(99);
+    let mut sizes = Vec::new();
+    for round in 0..60 {
+        let mut d = Decoder::new(if round % 2 == 0 { None } else { Some(Format::Zstd) }).unwrap();
+        let mut out = Vec::new();
+        let mut pos = 0;
+        let stop = rng.range(0, blob.len());
+        let mut obuf = vec![0u8; 200_000];
+        while pos < stop {
+            let n = rng.range(1, 30_000).min(stop - pos);
+            let m = rng.range(1, 200_000);
+            let s = d.decode(&blob[pos..pos + n], &mut obuf[..m]);
+            s.result.unwrap();
+            pos += s.read;
+            out.extend_from_slice(&obuf[..s.written]);
+        }
+        let state = d.marshal().unwrap();
+        sizes.push(state.len());
+        let clone = d.try_clone().unwrap();
+        drop(d);
+        for mut r in [Decoder::unmarshal(&state, None).unwrap(), clone] {
+            let (consumed, produced) = r.position();
+            assert_eq!(consumed as usize, pos);
+            assert_eq!(produced as usize, out.len());
+            let (rest, _, err) = decode_chunked(&mut r, &blob[pos..], &mut rng, 50_000, 100_000);
+            assert!(err.is_none(), "{err:?}");
+            assert_eq!([&out[..], &rest[..]].concat(), data, "round {round}: output differs after resume at {pos}");
+        }
+    }
+    // Only the live window is saved: a 128 KiB window, plus buffered data and a small header.
+    let max = *sizes.iter().max().unwrap();
+    assert!(max < (1 << 17) + (1 << 17) + 40_000, "state of {max} bytes");
+}
+
+#[test]
+fn corrupted_zstd_states_are_refused() {
+    let data = text(300_000, 22);
+    let blob = zstd_frame(&data, 3);
+    let mut d = Decoder::new(Some(Format::Zstd)).unwrap();
+    let mut out = vec![0u8; 100_000];
+    let s = d.decode(&blob[..blob.len() / 2], &mut out);
+    s.result.unwrap();
+    let state = d.marshal().unwrap();
+    // every truncation
+    for n in (0..state.len()).step_by(97).chain([state.len() - 1]) {
+        assert_eq!(
+            Decoder::unmarshal(&state[..n], None).err().map(|e| e.kind),
+            Some(ErrorKind::State),
+            "truncated to {n}"
+        );
+    }
+    // flips anywhere are caught by the checksum
+    let mut rng = Rng::new(5);
+    for _ in 0..300 {
+        let mut bad = state.clone();
+        let i = rng.range(0, bad.len() - 1);
+        bad[i] ^= 1 << rng.range(0, 7);
+        assert_eq!(Decoder::unmarshal(&bad, None).err().map(|e| e.kind), Some(ErrorKind::State));
+    }
+}

@@ -65,7 +65,7 @@ fn magic_error(m: u32) -> Error {
 
 impl ZstdDecoder {
     pub fn new() -> Result<Self> {
-        Ok(ZstdDecoder {
+        let mut d = ZstdDecoder {
             dctx: DCtx::new().ok_or_else(|| Error::nomem("cannot allocate a zstd decompression context"))?,
             window_log_max: WINDOW_LOG_MAX_DEFAULT,
             dict: None,
@@ -73,7 +73,11 @@ impl ZstdDecoder {
             stage: EDGE,
             hint: FRAME_PREFIX,
             pending: false,
-        })
+        };
+        // Explicitly (zstd's implicit default is 2^27 + 1, the explicit one 2^27): a restored
+        // decoder sets it the same way, and the saved state must agree.
+        d.set_window_log_max(WINDOW_LOG_MAX_DEFAULT)?;
+        Ok(d)
     }
 
     fn set_window_log_max(&mut self, wlm: u32) -> Result<()> {
@@ -96,8 +100,32 @@ impl ZstdDecoder {
         Ok(())
     }
 
-    pub fn unmarshal(_r: &mut StateReader<'_>, _dict: Option<Arc<Dict>>) -> Result<Self> {
-        Err(Error::state("this build cannot restore zstd decoder states"))
+    /// Rebuild a decoder from `marshal`'s payload. `dict` has been checked by the caller to be
+    /// the dictionary the state was made with.
+    pub fn unmarshal(r: &mut StateReader<'_>, dict: Option<Arc<Dict>>) -> Result<Self> {
+        let mut d = ZstdDecoder::new()?;
+        let stage = match r.u8_max("zstd stage", 2)? {
+            0 => {
+                let have = r.u8_max("zstd held magic length", 7)?;
+                let mut head = [0u8; 8];
+                head[..have as usize].copy_from_slice(r.raw("zstd held magic", have as usize)?);
+                Stage::Edge { head, have }
+            }
+            1 => Stage::Skipping(r.u64_in("zstd skippable bytes left", 1, u32::MAX as u64)?),
+            _ => Stage::Frame,
+        };
+        let (lo, hi) = super::sys::d_bounds(ZSTD_dParameter::ZSTD_d_windowLogMax).unwrap_or((10, 31));
+        d.set_window_log_max(r.u32_in("zstd window log max", lo as u32, hi as u32)?)?;
+        d.hint = r.usize_max("zstd hint", 1 << 20)?;
+        d.pending = r.bool("zstd pending output")?;
+        d.dict = dict;
+        d.dict_ready = d.dict.is_none();
+        d.prepare_dict()?;
+        if stage == Stage::Frame {
+            super::shim::load(&mut d.dctx, r)?;
+        }
+        d.stage = stage;
+        Ok(d)
     }
 
     /// Whole frame at `src[*read..]` and room for all its content: let zstd decode it in one
@@ -297,10 +325,36 @@ impl DecoderCore for ZstdDecoder {
     }
 
     fn try_clone(&self) -> Result<Box<dyn DecoderCore>> {
-        Err(Error::unsupported("this build cannot clone zstd decoders"))
+        // One code path for clone and restore: save, then load into a new context that shares
+        // the (immutable) dictionary.
+        let mut w = StateWriter::new();
+        self.marshal(&mut w)?;
+        let bytes = w.into_inner();
+        let mut r = StateReader::new(&bytes);
+        let copy = ZstdDecoder::unmarshal(&mut r, self.dict.clone())?;
+        r.finish()?;
+        Ok(Box::new(copy))
     }
 
-    fn marshal(&self, _w: &mut StateWriter) -> Result<()> {
-        Err(Error::unsupported("this build cannot marshal zstd decoders"))
+    fn marshal(&self, w: &mut StateWriter) -> Result<()> {
+        match self.stage {
+            Stage::Edge { head, have } => {
+                w.u8(0);
+                w.u8(have);
+                w.raw(&head[..have as usize]);
+            }
+            Stage::Skipping(left) => {
+                w.u8(1);
+                w.u64(left);
+            }
+            Stage::Frame => w.u8(2),
+        }
+        w.u32(self.window_log_max);
+        w.usize(self.hint);
+        w.bool(self.pending);
+        if self.stage == Stage::Frame {
+            super::shim::save(&self.dctx, w)?;
+        }
+        Ok(())
     }
 }

@@ -3,6 +3,7 @@
 
 mod decoder;
 mod encoder;
+mod shim;
 pub(crate) mod sys;
 
 use std::collections::HashMap;
@@ -162,15 +163,10 @@ pub fn dict_header(bytes: &[u8]) -> Result<(u32, usize)> {
     Ok((id, hs))
 }
 
-/// Build identity for marshalled zstd decoder states: they hold zstd's private structs.
+/// Build identity for marshalled zstd decoder states: they hold zstd's private structs, so a
+/// state only restores in a build with the same zstd and layout.
 pub fn state_fingerprint() -> Vec<u8> {
-    format!(
-        "zstd {} {}-bit {}",
-        sys::version_string(),
-        usize::BITS,
-        if cfg!(target_endian = "little") { "le" } else { "be" }
-    )
-    .into_bytes()
+    shim::fingerprint()
 }
 
 pub fn version_string() -> &'static str {

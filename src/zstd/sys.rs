@@ -149,6 +149,13 @@ impl DCtx {
     }
 }
 
+impl DCtx {
+    /// The raw context, for the decoder-state shim (shim.rs) only.
+    pub(crate) fn as_ptr(&self) -> *mut z::ZSTD_DCtx {
+        self.ptr.as_ptr()
+    }
+}
+
 impl Drop for DCtx {
     fn drop(&mut self) {
         // SAFETY: we own the context.
