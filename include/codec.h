@@ -129,6 +129,46 @@ typedef int32_t codec_format;
 typedef int32_t codec_param;
 
 /**
+ * A dictionary-training algorithm (zstd's trainers).
+ */
+typedef int32_t codec_train_algorithm;
+
+/**
+ * Options for `codec_dict_train_ex`. All-zero fields mean "let zstd choose": an all-zero
+ * struct optimises k and d with fastCover.
+ */
+typedef struct codec_train_params {
+  /**
+   * `CODEC_TRAIN_FASTCOVER` or `CODEC_TRAIN_COVER`.
+   */
+  codec_train_algorithm algorithm;
+  /**
+   * Segment size; 0 = search for the best (50..2000).
+   */
+  uint32_t k;
+  /**
+   * Dmer size (6..16, at most k); 0 = try 6 and 8.
+   */
+  uint32_t d;
+  /**
+   * Number of k values to try when searching; 0 = zstd's default.
+   */
+  uint32_t steps;
+  /**
+   * zstd compression level to tune the dictionary's entropy tables for; 0 = default (3).
+   */
+  int32_t level;
+  /**
+   * Threads for the search (0 or 1 = single-threaded).
+   */
+  uint32_t threads;
+  /**
+   * Dictionary ID to write; 0 = random (zstd reserves IDs <= 32767 and >= 2^31).
+   */
+  uint32_t dict_id;
+} codec_train_params;
+
+/**
  * What an encoder call should do after consuming its input.
  */
 typedef int32_t codec_action;
@@ -604,6 +644,16 @@ typedef struct codec_frame_header {
  */
 #define CODEC_PARAM_XZ_BLOCK_SIZE 414
 
+/**
+ * zstd's fastCover trainer (the default; what `zstd --train` uses).
+ */
+#define CODEC_TRAIN_FASTCOVER 0
+
+/**
+ * zstd's COVER trainer: slower, sometimes slightly better.
+ */
+#define CODEC_TRAIN_COVER 1
+
 #ifdef __cplusplus
 extern "C" {
 #endif // __cplusplus
@@ -746,6 +796,35 @@ void codec_decoder_free(struct codec_decoder *d);
  * Thread safety: may be called from any thread.
  */
 codec_status codec_dict_load(const uint8_t *content, size_t len, struct codec_dict **out);
+
+/**
+ * Train a zstd dictionary of at most `dict_capacity` bytes from `n_samples` samples stored
+ * one after another at `samples`, sample `i` being `sample_sizes[i]` bytes, with the
+ * settings of `zstd --train` (fastCover, d = 8, searching k). Train on representative data:
+ * typically thousands of samples totalling about 100 times the dictionary size.
+ *
+ * Fewer than 8 samples of at least 8 bytes, or a capacity below 256 bytes, give
+ * `CODEC_E_INVALID`, as does any failure of zstd's trainer (with its message in
+ * `codec_last_error()`). On success `*out` receives a dictionary the caller owns.
+ * Thread safety: may be called from any thread.
+ */
+codec_status codec_dict_train(const uint8_t *samples,
+                              const size_t *sample_sizes,
+                              size_t n_samples,
+                              size_t dict_capacity,
+                              struct codec_dict **out);
+
+/**
+ * `codec_dict_train` with a choice of trainer and its parameters (`params` NULL = the
+ * defaults of `codec_dict_train`; a zeroed struct = fastCover searching both k and d).
+ * Thread safety: may be called from any thread.
+ */
+codec_status codec_dict_train_ex(const uint8_t *samples,
+                                 const size_t *sample_sizes,
+                                 size_t n_samples,
+                                 size_t dict_capacity,
+                                 const struct codec_train_params *params,
+                                 struct codec_dict **out);
 
 /**
  * The zstd dictionary ID (0 for raw content or NULL).

@@ -241,6 +241,35 @@ pub const CODEC_PARAM_XZ_BCJ_X86: codec_param = 413;
 /// xz, multithreaded encoder: uncompressed size of each block in bytes (0 = automatic).
 pub const CODEC_PARAM_XZ_BLOCK_SIZE: codec_param = 414;
 
+/// A dictionary-training algorithm (zstd's trainers).
+pub type codec_train_algorithm = i32;
+
+/// zstd's fastCover trainer (the default; what `zstd --train` uses).
+pub const CODEC_TRAIN_FASTCOVER: codec_train_algorithm = 0;
+/// zstd's COVER trainer: slower, sometimes slightly better.
+pub const CODEC_TRAIN_COVER: codec_train_algorithm = 1;
+
+/// Options for `codec_dict_train_ex`. All-zero fields mean "let zstd choose": an all-zero
+/// struct optimises k and d with fastCover.
+#[repr(C)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct codec_train_params {
+    /// `CODEC_TRAIN_FASTCOVER` or `CODEC_TRAIN_COVER`.
+    pub algorithm: codec_train_algorithm,
+    /// Segment size; 0 = search for the best (50..2000).
+    pub k: u32,
+    /// Dmer size (6..16, at most k); 0 = try 6 and 8.
+    pub d: u32,
+    /// Number of k values to try when searching; 0 = zstd's default.
+    pub steps: u32,
+    /// zstd compression level to tune the dictionary's entropy tables for; 0 = default (3).
+    pub level: i32,
+    /// Threads for the search (0 or 1 = single-threaded).
+    pub threads: u32,
+    /// Dictionary ID to write; 0 = random (zstd reserves IDs <= 32767 and >= 2^31).
+    pub dict_id: u32,
+}
+
 /// What `codec_frame_info` learns from the start of a frame. Fields that do not apply to the
 /// format are 0 (or `CODEC_CONTENT_SIZE_UNKNOWN` for `content_size`).
 #[repr(C)]

@@ -7,6 +7,7 @@
 
 use sha2::{Digest, Sha256};
 
+use crate::abi::{codec_train_params, CODEC_TRAIN_COVER, CODEC_TRAIN_FASTCOVER};
 use crate::error::{Error, Result};
 
 /// zstd dictionary magic number (little-endian at offset 0).
@@ -44,6 +45,81 @@ impl Dict {
             sha256: Sha256::digest(bytes).into(),
             cache: Default::default(),
         })
+    }
+
+    /// Train a zstd dictionary of at most `capacity` bytes from `samples` (concatenated, split
+    /// by `sizes`). `params` `None` trains like `zstd --train` (fastCover, d = 8, a 4-step
+    /// search for k); zero fields of `params` let zstd choose or search.
+    ///
+    /// Inputs that zstd's trainers mishandle (too few or too small samples: facebook/zstd#3599
+    /// crashes on a handful of one-byte samples) are refused with `Invalid` before training,
+    /// and the search runs single-threaded unless asked (facebook/zstd#1746 saw a multithreaded
+    /// search hang).
+    pub fn train(
+        samples: &[u8],
+        sizes: &[usize],
+        capacity: usize,
+        params: Option<&codec_train_params>,
+    ) -> Result<Dict> {
+        const MIN_SAMPLES: usize = 8;
+        const MIN_SAMPLE_LEN: usize = 8;
+        const DICT_MIN: usize = 256;
+        let total = sizes.iter().try_fold(0usize, |a, &n| a.checked_add(n));
+        if total != Some(samples.len()) {
+            return Err(Error::invalid("sample sizes do not add up to the samples buffer"));
+        }
+        let usable = sizes.iter().filter(|&&n| n >= MIN_SAMPLE_LEN).count();
+        if usable < MIN_SAMPLES {
+            return Err(Error::invalid(format!(
+                "dictionary training needs at least {MIN_SAMPLES} samples of {MIN_SAMPLE_LEN} bytes or more ({usable} given)"
+            )));
+        }
+        if capacity < DICT_MIN {
+            return Err(Error::invalid(format!(
+                "dictionary capacity {capacity} is below the minimum of {DICT_MIN} bytes"
+            )));
+        }
+        if sizes.len() > u32::MAX as usize || samples.len() > (1 << 31) {
+            return Err(Error::invalid("too many sample bytes for zstd's trainer (at most 2 GiB)"));
+        }
+        let o = match params {
+            None => crate::zstd::sys::TrainOptions {
+                cover: false,
+                optimise: true,
+                k: 0,
+                d: 8,
+                steps: 4,
+                level: 0,
+                threads: 1,
+                dict_id: 0,
+            },
+            Some(p) => {
+                if p.algorithm != CODEC_TRAIN_FASTCOVER && p.algorithm != CODEC_TRAIN_COVER {
+                    return Err(Error::invalid(format!("unknown training algorithm {}", p.algorithm)));
+                }
+                if p.d != 0 && !(6..=16).contains(&p.d) || (p.k != 0 && p.k < p.d.max(6)) {
+                    return Err(Error::invalid(format!(
+                        "training parameters k = {}, d = {} are out of range",
+                        p.k, p.d
+                    )));
+                }
+                crate::zstd::sys::TrainOptions {
+                    cover: p.algorithm == CODEC_TRAIN_COVER,
+                    optimise: p.k == 0 || p.d == 0,
+                    k: p.k,
+                    d: p.d,
+                    steps: p.steps,
+                    level: p.level,
+                    threads: p.threads.max(1),
+                    dict_id: p.dict_id,
+                }
+            }
+        };
+        let mut buf = crate::error::try_alloc_zeroed(capacity, "the dictionary")?;
+        let n = crate::zstd::sys::train_dictionary(&mut buf, samples, sizes, &o).map_err(|e| {
+            Error::invalid(format!("zstd could not train a dictionary: {}", crate::zstd::sys::zdict_error_name(e)))
+        })?;
+        Dict::load(&buf[..n])
     }
 
     /// The dictionary exactly as loaded.

@@ -80,6 +80,16 @@ pub struct Encoder {
     frame_consumed: u64,
 }
 
+impl std::fmt::Debug for Encoder {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Encoder")
+            .field("format", &self.format)
+            .field("in_frame", &self.in_frame)
+            .field("position", &self.position())
+            .finish_non_exhaustive()
+    }
+}
+
 impl Encoder {
     pub fn new(format: Format) -> Result<Encoder> {
         Ok(Encoder {
@@ -221,6 +231,17 @@ pub struct Decoder {
     poison: Poison,
     consumed: u64,
     produced: u64,
+}
+
+impl std::fmt::Debug for Decoder {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Decoder")
+            .field("requested", &self.requested)
+            .field("format", &self.format())
+            .field("at_frame_edge", &self.at_frame_edge())
+            .field("position", &self.position())
+            .finish_non_exhaustive()
+    }
 }
 
 impl Decoder {

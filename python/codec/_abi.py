@@ -92,6 +92,8 @@ CODEC_PARAM_XZ_DEPTH = 411
 CODEC_PARAM_XZ_DELTA_DIST = 412
 CODEC_PARAM_XZ_BCJ_X86 = 413
 CODEC_PARAM_XZ_BLOCK_SIZE = 414
+CODEC_TRAIN_FASTCOVER = 0
+CODEC_TRAIN_COVER = 1
 
 # name -> (return type, [(argument type, argument name), ...])
 FUNCTIONS = {
@@ -108,6 +110,8 @@ FUNCTIONS = {
     'codec_decoder_last_error': ('const char *', [('const struct codec_decoder *', 'd')]),
     'codec_decoder_free': ('void', [('struct codec_decoder *', 'd')]),
     'codec_dict_load': ('codec_status', [('const uint8_t *', 'content'), ('size_t', 'len'), ('struct codec_dict **', 'out')]),
+    'codec_dict_train': ('codec_status', [('const uint8_t *', 'samples'), ('const size_t *', 'sample_sizes'), ('size_t', 'n_samples'), ('size_t', 'dict_capacity'), ('struct codec_dict **', 'out')]),
+    'codec_dict_train_ex': ('codec_status', [('const uint8_t *', 'samples'), ('const size_t *', 'sample_sizes'), ('size_t', 'n_samples'), ('size_t', 'dict_capacity'), ('const struct codec_train_params *', 'params'), ('struct codec_dict **', 'out')]),
     'codec_dict_id': ('uint32_t', [('const struct codec_dict *', 'd')]),
     'codec_dict_content': ('const uint8_t *', [('const struct codec_dict *', 'd'), ('size_t *', 'len')]),
     'codec_dict_free': ('void', [('struct codec_dict *', 'd')]),

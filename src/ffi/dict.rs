@@ -81,6 +81,74 @@ pub unsafe extern "C" fn codec_dict_load(content: *const u8, len: usize, out: *m
     })
 }
 
+fn train(
+    samples: *const u8,
+    sample_sizes: *const usize,
+    n_samples: usize,
+    capacity: usize,
+    params: Option<&codec_train_params>,
+    out: *mut *mut codec_dict,
+) -> codec_status {
+    // SAFETY: `out` is NULL or writable; `sample_sizes` holds `n_samples` entries and
+    // `samples` their sum in bytes (caller contract).
+    let out = match unsafe { ptr::out(out) } {
+        Ok(o) => o,
+        Err(st) => return st,
+    };
+    out.write(std::ptr::null_mut());
+    let r = (|| {
+        let sizes = unsafe { ptr::array(sample_sizes, n_samples) }?;
+        let total = sizes
+            .iter()
+            .try_fold(0usize, |a, &n| a.checked_add(n))
+            .ok_or_else(|| crate::error::Error::invalid("sample sizes overflow"))?;
+        let samples = unsafe { ptr::input(samples, total) }?;
+        let d = Dict::train(samples, sizes, capacity, params)?;
+        out.write(DictHandle::into_raw(d));
+        Ok(CODEC_OK)
+    })();
+    super::record(r)
+}
+
+/// Train a zstd dictionary of at most `dict_capacity` bytes from `n_samples` samples stored
+/// one after another at `samples`, sample `i` being `sample_sizes[i]` bytes, with the
+/// settings of `zstd --train` (fastCover, d = 8, searching k). Train on representative data:
+/// typically thousands of samples totalling about 100 times the dictionary size.
+///
+/// Fewer than 8 samples of at least 8 bytes, or a capacity below 256 bytes, give
+/// `CODEC_E_INVALID`, as does any failure of zstd's trainer (with its message in
+/// `codec_last_error()`). On success `*out` receives a dictionary the caller owns.
+/// Thread safety: may be called from any thread.
+#[no_mangle]
+pub unsafe extern "C" fn codec_dict_train(
+    samples: *const u8,
+    sample_sizes: *const usize,
+    n_samples: usize,
+    dict_capacity: usize,
+    out: *mut *mut codec_dict,
+) -> codec_status {
+    ffi_boundary!(|_| CODEC_E_PANIC, { train(samples, sample_sizes, n_samples, dict_capacity, None, out) })
+}
+
+/// `codec_dict_train` with a choice of trainer and its parameters (`params` NULL = the
+/// defaults of `codec_dict_train`; a zeroed struct = fastCover searching both k and d).
+/// Thread safety: may be called from any thread.
+#[no_mangle]
+pub unsafe extern "C" fn codec_dict_train_ex(
+    samples: *const u8,
+    sample_sizes: *const usize,
+    n_samples: usize,
+    dict_capacity: usize,
+    params: *const codec_train_params,
+    out: *mut *mut codec_dict,
+) -> codec_status {
+    ffi_boundary!(|_| CODEC_E_PANIC, {
+        // SAFETY: `params` is NULL or points to a readable struct (caller contract).
+        let p = unsafe { params.as_ref() };
+        train(samples, sample_sizes, n_samples, dict_capacity, p, out)
+    })
+}
+
 /// The zstd dictionary ID (0 for raw content or NULL).
 /// Thread safety: any thread, concurrently.
 #[no_mangle]

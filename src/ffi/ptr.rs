@@ -178,6 +178,21 @@ pub(crate) unsafe fn output<'a>(p: *mut u8, cap: usize) -> Result<&'a mut [u8], 
     Ok(unsafe { std::slice::from_raw_parts_mut(p, cap) })
 }
 
+/// An array of `n` values; NULL is allowed when `n` is 0.
+///
+/// # Safety
+/// `p` must be NULL or valid for reads of `n` values for the duration of the call.
+pub(crate) unsafe fn array<'a, T>(p: *const T, n: usize) -> Result<&'a [T], Error> {
+    if n == 0 {
+        return Ok(&[]);
+    }
+    if p.is_null() {
+        return Err(Error::new(crate::error::ErrorKind::Null, "array pointer is NULL with a non-zero count"));
+    }
+    // SAFETY: per the contract.
+    Ok(unsafe { std::slice::from_raw_parts(p, n) })
+}
+
 /// A required out-parameter.
 ///
 /// # Safety

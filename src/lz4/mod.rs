@@ -1,5 +1,6 @@
 //! LZ4: the frame format and block streaming.
 
+/// cbindgen:ignore
 pub(crate) mod sys;
 
 /// Version of the bundled liblz4, like "1.10.0".

@@ -1,5 +1,6 @@
 //! xz / LZMA: encoders over liblzma (bundled, static) and our own marshal-ready decoders.
 
+/// cbindgen:ignore
 pub(crate) mod sys;
 
 /// Version of the bundled liblzma, like "5.2.5".

@@ -3,7 +3,9 @@
 
 mod decoder;
 mod encoder;
+/// cbindgen:ignore
 mod shim;
+/// cbindgen:ignore
 pub(crate) mod sys;
 
 use std::collections::HashMap;
