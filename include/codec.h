@@ -713,6 +713,16 @@ codec_status codec_decoder_decode(struct codec_decoder *d,
                                   size_t *dst_written);
 
 /**
+ * Hand `src[0..src_len)` to the decoder without decoding it yet: it is copied, counts as
+ * consumed at once (`codec_decoder_position`), is decoded by the following
+ * `codec_decoder_decode` calls before any new input, and is carried by clone and marshal.
+ * Use it when you must stop decoding with input left over (for example because your output
+ * limit was reached) but want a saved state to include that input, so a resume always
+ * starts at `consumed`. Thread safety: one thread at a time per decoder.
+ */
+codec_status codec_decoder_feed(struct codec_decoder *d, const uint8_t *src, size_t src_len);
+
+/**
  * True when the input given so far ends at a frame boundary and all output has been
  * delivered, so the stream may legitimately end here. A caller whose input ends while this is
  * false has a truncated stream. False for NULL.

@@ -222,8 +222,11 @@ pub struct Decoder {
     requested: Option<Format>,
     stage: Stage,
     core: Option<Box<dyn DecoderCore>>,
-    /// AUTO: bytes taken from the input while sniffing that the core has not consumed yet.
+    /// Input already counted as consumed but not yet decoded: bytes handed over with `feed`,
+    /// and (AUTO) bytes taken while sniffing. It is decoded before any new input.
+    /// `pending[pending_start..]` is live.
     pending: Vec<u8>,
+    pending_start: usize,
     /// AUTO: parameters set before the format was known, applied once it is.
     auto_params: Vec<(codec_param, i64)>,
     dict: Option<Arc<Dict>>,
@@ -255,6 +258,7 @@ impl Decoder {
             stage,
             core,
             pending: Vec::new(),
+            pending_start: 0,
             auto_params: Vec::new(),
             dict: None,
             started: false,
@@ -354,17 +358,51 @@ impl Decoder {
         step
     }
 
-    /// Sniff / skip (AUTO), then drain bytes held from sniffing, then decode `src`.
-    /// Error offsets are made relative to `src[0]` here.
+    fn held(&self) -> &[u8] {
+        &self.pending[self.pending_start..]
+    }
+
+    fn drop_held(&mut self, n: usize) {
+        self.pending_start += n;
+        if self.pending_start == self.pending.len() {
+            self.pending.clear();
+            self.pending_start = 0;
+        }
+    }
+
+    /// Take `src` now and decode it with later calls (before any new input): it counts as
+    /// consumed at once, and clone / marshal carry it.
+    pub fn feed(&mut self, src: &[u8]) -> Result<()> {
+        self.poison.check()?;
+        if self.pending_start > 0 {
+            self.pending.drain(..self.pending_start);
+            self.pending_start = 0;
+        }
+        self.pending.try_reserve(src.len()).map_err(|_| Error::nomem("cannot hold the fed input"))?;
+        self.pending.extend_from_slice(src);
+        self.consumed += src.len() as u64;
+        self.started |= !src.is_empty();
+        Ok(())
+    }
+
+    /// Bytes handed over with `feed` (or sniffed) and not decoded yet.
+    pub fn held_input(&self) -> usize {
+        self.pending.len() - self.pending_start
+    }
+
+    /// Resolve the format (AUTO: sniff, skip leading skippable frames), then decode held
+    /// input and `src`, in that order. Error offsets are made relative to `src[0]`.
     fn decode_inner(&mut self, src: &[u8], dst: &mut [u8]) -> Step {
         let mut read = 0;
         loop {
             match self.stage {
                 Stage::Decoding(_) => break,
                 Stage::Skipping(left) => {
-                    let n = (left.min((src.len() - read) as u64)) as usize;
-                    read += n;
-                    let left = left - n as u64;
+                    let from_held = left.min(self.held_input() as u64) as usize;
+                    self.drop_held(from_held);
+                    let from_src = (left - from_held as u64).min((src.len() - read) as u64) as usize;
+                    read += from_src;
+                    let left = left - (from_held + from_src) as u64;
                     if left > 0 {
                         self.stage = Stage::Skipping(left);
                         return Step::ok(read, 0, Status::Ok);
@@ -372,39 +410,26 @@ impl Decoder {
                     self.stage = Stage::Sniffing;
                 }
                 Stage::Sniffing => {
-                    let before = self.pending.len();
-                    let take = (formats::DETECT_MAX - before).min(src.len() - read);
-                    self.pending.extend_from_slice(&src[read..read + take]);
-                    match formats::detect(&self.pending) {
-                        Detected::NeedMore if take == src.len() - read => {
-                            return Step::ok(src.len(), 0, Status::Ok);
-                        }
+                    let have = self.held_input();
+                    if have < formats::DETECT_MAX {
+                        let take = (formats::DETECT_MAX - have).min(src.len() - read);
+                        self.pending.extend_from_slice(&src[read..read + take]);
+                        read += take;
+                    }
+                    match formats::detect(self.held()) {
+                        Detected::NeedMore if read == src.len() => return Step::ok(read, 0, Status::Ok),
                         Detected::NeedMore | Detected::Unknown => {
+                            let at = read as i64 - self.held_input() as i64;
+                            let first = &self.held()[..self.held_input().min(8)];
                             let e = Error::corrupt(format!(
                                 "unrecognised data: not zstd, LZ4 frame, xz or .lzma (first bytes {})",
-                                hex(&self.pending[..self.pending.len().min(8)])
+                                hex(first)
                             ))
-                            .at(read as i64 - before as i64);
-                            self.pending.truncate(before);
+                            .at(at);
                             return Step::err(read, 0, e);
                         }
-                        Detected::Skippable(total) => {
-                            // Account the skippable frame's bytes as skipped; keep the rest.
-                            let held = self.pending.len() as u64;
-                            if held >= total {
-                                let rest = self.pending.split_off(total as usize);
-                                let used_from_src = take - rest.len();
-                                self.pending.clear();
-                                read += used_from_src;
-                                self.stage = Stage::Sniffing;
-                            } else {
-                                self.pending.clear();
-                                read += take;
-                                self.stage = Stage::Skipping(total - held);
-                            }
-                        }
+                        Detected::Skippable(total) => self.stage = Stage::Skipping(total),
                         Detected::Format(f) => {
-                            read += take;
                             if let Err(e) = self.start_core(f) {
                                 return Step::err(read, 0, e);
                             }
@@ -413,23 +438,24 @@ impl Decoder {
                 }
             }
         }
-        let core = self.core.as_mut().expect("decoding stage has a core");
         let mut written = 0;
-        if !self.pending.is_empty() {
-            let held = self.pending.len();
-            let s = core.decode(&self.pending, dst);
-            self.pending.drain(..s.read);
-            written += s.written;
+        if self.held_input() > 0 {
+            let held = self.held_input();
+            let core = self.core.as_mut().expect("decoding stage has a core");
+            let s = core.decode(&self.pending[self.pending_start..], dst);
+            self.drop_held(s.read);
+            written = s.written;
             match s.result {
                 Err(mut e) => {
-                    // `pending` bytes precede src[read]: shift offsets to src coordinates.
+                    // held bytes precede src[read]
                     e.at = e.at.map(|a| a - held as i64 + read as i64);
                     return Step::err(read, written, e);
                 }
-                Ok(st) if !self.pending.is_empty() || st != Status::Ok => return Step::ok(read, written, st),
+                Ok(st) if self.held_input() > 0 || st != Status::Ok => return Step::ok(read, written, st),
                 Ok(_) => {}
             }
         }
+        let core = self.core.as_mut().expect("decoding stage has a core");
         let s = core.decode(&src[read..], &mut dst[written..]);
         let (r, w) = (read + s.read, written + s.written);
         match s.result {
@@ -445,9 +471,9 @@ impl Decoder {
     /// a stream may end here.
     pub fn at_frame_edge(&self) -> bool {
         match self.stage {
-            Stage::Sniffing => self.pending.is_empty(),
+            Stage::Sniffing => self.held_input() == 0,
             Stage::Skipping(_) => false,
-            Stage::Decoding(_) => self.pending.is_empty() && self.core.as_ref().is_some_and(|c| c.at_frame_edge()),
+            Stage::Decoding(_) => self.held_input() == 0 && self.core.as_ref().is_some_and(|c| c.at_frame_edge()),
         }
     }
 
@@ -464,6 +490,7 @@ impl Decoder {
             }
         }
         self.pending.clear();
+        self.pending_start = 0;
         self.started = false;
         self.poison = Poison::default();
         self.consumed = 0;
@@ -480,7 +507,8 @@ impl Decoder {
             requested: self.requested,
             stage: self.stage.clone(),
             core,
-            pending: self.pending.clone(),
+            pending: self.held().to_vec(),
+            pending_start: 0,
             auto_params: self.auto_params.clone(),
             dict: self.dict.clone(),
             started: self.started,
@@ -506,7 +534,7 @@ impl Decoder {
                 w.u16(f.raw() as u16);
             }
         }
-        w.bytes(&self.pending);
+        w.bytes(self.held());
         w.u8(self.auto_params.len() as u8);
         for &(p, v) in &self.auto_params {
             w.i32(p);
@@ -570,7 +598,7 @@ impl Decoder {
         if requested.is_some() && !matches!(stage, Stage::Decoding(_)) {
             return Err(Error::state("a fixed-format state must be in the decoding stage"));
         }
-        let pending = r.bytes("pending bytes", formats::DETECT_MAX)?.to_vec();
+        let pending = r.bytes("held input", usize::MAX)?.to_vec();
         let n = r.u8_max("parameter count", 32)?;
         let mut auto_params = Vec::with_capacity(n as usize);
         for _ in 0..n {
@@ -602,6 +630,7 @@ impl Decoder {
             stage,
             core,
             pending,
+            pending_start: 0,
             auto_params,
             dict,
             started,

@@ -269,3 +269,35 @@ fn corrupted_zstd_states_are_refused() {
         assert_eq!(Decoder::unmarshal(&bad, None).err().map(|e| e.kind), Some(ErrorKind::State));
     }
 }
+
+#[test]
+fn fed_input_is_decoded_first_and_carried_by_marshal() {
+    let data = text(200_000, 31);
+    let blob = zstd_frame(&data, 3);
+    for auto in [false, true] {
+        let mut d = Decoder::new(if auto { None } else { Some(Format::Zstd) }).unwrap();
+        // decode a little, then hand over the rest of this chunk without decoding it
+        let mut out = vec![0u8; 1000];
+        let s = d.decode(&blob[..5000], &mut out);
+        assert!(s.result.is_ok());
+        d.feed(&blob[s.read..5000]).unwrap();
+        assert_eq!(d.position().0, 5000);
+        assert!(!d.at_frame_edge());
+        let mut got = out[..s.written].to_vec();
+        // the state carries the fed bytes: resume from 5000 in a restored copy
+        let state = d.marshal().unwrap();
+        let mut r = Decoder::unmarshal(&state, None).unwrap();
+        assert_eq!(r.position().0, 5000);
+        let (rest, frames, err) = decode_chunked(&mut r, &blob[5000..], &mut Rng::new(4), 3000, 700);
+        assert!(err.is_none(), "{err:?}");
+        assert_eq!(frames, 1);
+        got.extend(rest);
+        assert_eq!(got, data);
+    }
+    // a whole stream fed to an AUTO decoder before any decode call
+    let mut d = Decoder::new(None).unwrap();
+    d.feed(&blob).unwrap();
+    let (out, frames, err) = decode_chunked(&mut d, &[], &mut Rng::new(5), 0, 4096);
+    assert!(err.is_none() && frames == 1);
+    assert_eq!(out, data);
+}

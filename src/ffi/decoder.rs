@@ -163,6 +163,20 @@ pub unsafe extern "C" fn codec_decoder_decode(
     })
 }
 
+/// Hand `src[0..src_len)` to the decoder without decoding it yet: it is copied, counts as
+/// consumed at once (`codec_decoder_position`), is decoded by the following
+/// `codec_decoder_decode` calls before any new input, and is carried by clone and marshal.
+/// Use it when you must stop decoding with input left over (for example because your output
+/// limit was reached) but want a saved state to include that input, so a resume always
+/// starts at `consumed`. Thread safety: one thread at a time per decoder.
+#[no_mangle]
+pub unsafe extern "C" fn codec_decoder_feed(d: *mut codec_decoder, src: *const u8, src_len: usize) -> codec_status {
+    // SAFETY (all blocks): `d` is NULL or a live decoder; `src` valid for `src_len` bytes.
+    ffi_boundary!(|m| unsafe { ptr::poison(d, m) }, {
+        unsafe { ptr::with(d, |h| h.dec.feed(ptr::input(src, src_len)?).map(|_| CODEC_OK)) }
+    })
+}
+
 /// True when the input given so far ends at a frame boundary and all output has been
 /// delivered, so the stream may legitimately end here. A caller whose input ends while this is
 /// false has a truncated stream. False for NULL.
