@@ -301,3 +301,51 @@ fn fed_input_is_decoded_first_and_carried_by_marshal() {
     assert!(err.is_none() && frames == 1);
     assert_eq!(out, data);
 }
+
+/// zstd with workers: FLUSH must complete (pyzstd once looped forever here), CONTINUE must
+/// not spin, and the output must decode to the input at every flush.
+#[test]
+fn multithreaded_compression_flushes_without_hanging() {
+    let data = text(3_000_000, 41);
+    for workers in [1, 2, 4] {
+        let mut e = Encoder::new(Format::Zstd).unwrap();
+        e.set_param(CODEC_PARAM_THREADS, workers).unwrap();
+        e.set_param(CODEC_PARAM_LEVEL, 3).unwrap();
+        e.set_param(CODEC_PARAM_ZSTD_JOB_SIZE, 1 << 20).unwrap();
+        let mut blob = Vec::new();
+        let mut buf = vec![0u8; 1 << 16];
+        let mut fed = 0;
+        for (i, piece) in data.chunks(250_000).enumerate() {
+            let action = if i % 3 == 2 { Action::Flush } else { Action::Continue };
+            let mut pos = 0;
+            loop {
+                let s = e.encode(&piece[pos..], &mut buf, action);
+                pos += s.read;
+                blob.extend_from_slice(&buf[..s.written]);
+                if s.result.unwrap() == Status::Ok {
+                    break;
+                }
+            }
+            fed += piece.len();
+            if action == Action::Flush {
+                // everything so far decodes now
+                let mut d = Decoder::new(Some(Format::Zstd)).unwrap();
+                let (out, _, err) = decode_chunked(&mut d, &blob, &mut Rng::new(1), 1 << 20, 1 << 20);
+                assert!(err.is_none(), "{err:?}");
+                assert_eq!(out.len(), fed, "workers {workers}: flush at {fed} left data behind");
+                assert_eq!(out, data[..fed]);
+            }
+        }
+        loop {
+            let s = e.encode(&[], &mut buf, Action::Finish);
+            blob.extend_from_slice(&buf[..s.written]);
+            if s.result.unwrap() == Status::Ok {
+                break;
+            }
+        }
+        let mut d = Decoder::new(None).unwrap();
+        let (out, frames, err) = decode_chunked(&mut d, &blob, &mut Rng::new(2), 1 << 20, 1 << 20);
+        assert!(err.is_none() && frames == 1);
+        assert_eq!(out, data);
+    }
+}
