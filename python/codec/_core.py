@@ -415,13 +415,16 @@ class Decoder(_Handle):
         self._init_state(single_frame)
         _check_global(lib.codec_decoder_new(self.format, ctypes.byref(self._ptr)))
         for k, v in params.items():
-            st = lib.codec_decoder_set_param(self._ptr, _param_id(self.format, k), int(v))
-            if st == _abi.CODEC_E_UNSUPPORTED:
-                raise TypeError(f"parameter {k!r} does not apply to {self.format.label} decoders")
-            self._check(st)
+            self._set(_param_id(self.format, k), v, k)
         self._dict = _as_dict(dict)
         if self._dict is not None:
             self._check(lib.codec_decoder_set_dict(self._ptr, _dict_ptr(self._dict)))
+
+    def _set(self, param: int, value: int, name: str) -> None:
+        st = lib.codec_decoder_set_param(self._handle(), param, int(value))
+        if st == _abi.CODEC_E_UNSUPPORTED:
+            raise TypeError(f"parameter {name!r} does not apply to {self.format.label} decoders")
+        self._check(st)
 
     def _init_state(self, single_frame: bool) -> None:
         self.single_frame = bool(single_frame)
