@@ -496,8 +496,14 @@ class Decoder(_Handle):
                 if limit >= 0 and total >= limit:
                     break
             self._held = bytes(memoryview(src)[pos:]) if pos < n else b""
-            self._needs_input = (not self._eof and not self._held and st != _abi.CODEC_MORE_OUTPUT
-                                 and (limit < 0 or total < limit))
+            if self._eof or self._held:
+                self._needs_input = False
+            elif st != _abi.CODEC_MORE_OUTPUT and (limit < 0 or total < limit):
+                self._needs_input = True
+            else:
+                # The output limit was reached: more may be pending, unless the decoder sits
+                # at a frame edge with everything delivered (pyzstd's later semantics).
+                self._needs_input = bool(lib.codec_decoder_at_frame_edge(h))
             del keep
             return total if out is None else out.take()
 
