@@ -62,12 +62,11 @@ def _matrix():
 
 def test_1_matrix():
     rnd_dict = os.urandom(8192)
-    count = 0
     for x, buffer_size, width, mode, d, di in _matrix():
         if buffer_size >= (1 << (8 * width)):
             continue
-        if (count := count + 1) % 3 and buffer_size == 1:  # buffer_size 1 is slow in Python: sample it
-            continue
+        if buffer_size == 1:  # one block per byte: keep it short
+            x = x[:200]
         src = bytes(x)
         dictionary = None if d is None else (src[:0] if d == 0 else rnd_dict if d == 'random' else src[d[0]:d[1]])
         for return_bytearray in (False, True):
