@@ -148,3 +148,14 @@ FRAME_HEADER_FIELDS = [
     ('checksum', 'codec_check'),
     ('flags', 'uint32_t'),
 ]
+
+# codec_train_params fields, in order: (name, C type)
+TRAIN_PARAMS_FIELDS = [
+    ('algorithm', 'codec_train_algorithm'),
+    ('k', 'uint32_t'),
+    ('d', 'uint32_t'),
+    ('steps', 'uint32_t'),
+    ('level', 'int32_t'),
+    ('threads', 'uint32_t'),
+    ('dict_id', 'uint32_t'),
+]

@@ -25,12 +25,17 @@ class FrameHeader(ctypes.Structure):
     """ctypes mirror of ``codec_frame_header``."""
 
 
+class TrainParams(ctypes.Structure):
+    """ctypes mirror of ``codec_train_params``."""
+
+
 _SCALARS = {
     "codec_status": ctypes.c_int32,
     "codec_format": ctypes.c_int32,
     "codec_param": ctypes.c_int32,
     "codec_action": ctypes.c_int32,
     "codec_check": ctypes.c_int32,
+    "codec_train_algorithm": ctypes.c_int32,
     "int32_t": ctypes.c_int32,
     "int": ctypes.c_int,
     "uint32_t": ctypes.c_uint32,
@@ -41,6 +46,7 @@ _SCALARS = {
 }
 
 FrameHeader._fields_ = [(name, _SCALARS[ctype]) for name, ctype in _abi.FRAME_HEADER_FIELDS]
+TrainParams._fields_ = [(name, _SCALARS[ctype]) for name, ctype in _abi.TRAIN_PARAMS_FIELDS]
 
 
 def ctype_of(c: str):

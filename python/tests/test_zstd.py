@@ -127,7 +127,8 @@ def test_max_length_and_needs_input():
     assert not d.at_frame_edge and not d.needs_input
     rest = d.decompress(b"", 32 * 1024)
     assert len(rest) == 32 * 1024
-    assert d.at_frame_edge and not d.needs_input  # the output exactly hit the limit
+    # the output exactly hit the limit at the end of the frame: nothing more without input
+    assert d.at_frame_edge and d.needs_input
     assert d.decompress(b"") == b""
     assert d.needs_input
 
