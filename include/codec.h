@@ -723,6 +723,13 @@ codec_status codec_decoder_decode(struct codec_decoder *d,
 codec_status codec_decoder_feed(struct codec_decoder *d, const uint8_t *src, size_t src_len);
 
 /**
+ * The format being decoded: the one the decoder was created with, or for an AUTO decoder the
+ * detected one (`CODEC_FORMAT_AUTO` until enough input has arrived). Unmarshalled decoders
+ * report the format of the state. Thread safety: one thread at a time per decoder.
+ */
+codec_status codec_decoder_format(const struct codec_decoder *d, codec_format *out);
+
+/**
  * True when the input given so far ends at a frame boundary and all output has been
  * delivered, so the stream may legitimately end here. A caller whose input ends while this is
  * false has a truncated stream. False for NULL.

@@ -187,7 +187,8 @@ pub fn is_skippable_magic(m: u32) -> bool {
 pub fn detect(src: &[u8]) -> Detected {
     if src.len() >= 4 {
         let m = u32::from_le_bytes(src[..4].try_into().unwrap());
-        if m == ZSTD_MAGIC {
+        // Legacy zstd (v0.1..v0.7) goes to the zstd decoder too, which explains it refuses them.
+        if m == ZSTD_MAGIC || (0xFD2F_B522..=0xFD2F_B527).contains(&m) || m == 0x1EB5_2FFD {
             return Detected::Format(Format::Zstd);
         }
         if m == LZ4_MAGIC {

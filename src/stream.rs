@@ -670,36 +670,46 @@ pub fn compress(format: Format, level: Option<i64>, src: &[u8], dst: &mut [u8]) 
 /// input ends inside a frame (or holds no frame at all), `Buffer` when `dst` is too small;
 /// `Ok` carries the decompressed size. On `Buffer` the first `dst.len()` bytes are valid.
 pub fn decompress(format: Option<Format>, src: &[u8], dst: &mut [u8], dict: Option<Arc<Dict>>) -> Result<usize> {
+    let zstd =
+        format == Some(Format::Zstd) || format.is_none() && formats::detect(src) == Detected::Format(Format::Zstd);
+    if zstd && dict.is_none() {
+        if let Some(n) = crate::zstd::decompress_fast(src, dst) {
+            return Ok(n);
+        }
+    }
     let mut dec = Decoder::new(format)?;
     dec.set_dict(dict)?;
     let (mut read, mut written) = (0, 0);
     let mut frames = 0u64;
+    let mut idle = 0;
     loop {
         let step = dec.decode(&src[read..], &mut dst[written..]);
         read += step.read;
         written += step.written;
-        match step.result? {
+        let mut status = step.result?;
+        let mut progress = step.read + step.written;
+        if status == Status::MoreOutput {
+            // `dst` is full. Is there really more? Probe with one spare byte.
+            let mut probe = [0u8; 1];
+            let s = dec.decode(&src[read..], &mut probe);
+            read += s.read;
+            progress += s.read;
+            if s.written > 0 {
+                return Err(Error::buffer(format!(
+                    "destination of {} bytes is too small for the decompressed data",
+                    dst.len()
+                )));
+            }
+            status = s.result?;
+        }
+        match status {
             Status::FrameEnd => frames += 1,
-            Status::MoreOutput => {
-                // `dst` is full. Is there really more? Probe with one spare byte.
-                let mut probe = [0u8; 1];
-                let s = dec.decode(&src[read..], &mut probe);
-                read += s.read;
-                if s.result? == Status::FrameEnd {
-                    frames += 1;
-                }
-                if s.written > 0 {
-                    return Err(Error::buffer(format!(
-                        "destination of {} bytes is too small for the decompressed data",
-                        dst.len()
-                    )));
-                }
-            }
             Status::Ok if read == src.len() => break,
-            Status::Ok if step.read == 0 && step.written == 0 => {
-                return Err(Error::internal("decoder stopped making progress"));
-            }
-            Status::Ok => {}
+            _ => {}
+        }
+        idle = if progress == 0 && status != Status::FrameEnd { idle + 1 } else { 0 };
+        if idle > 2 {
+            return Err(Error::internal("decoder stopped making progress"));
         }
     }
     if !dec.at_frame_edge() {

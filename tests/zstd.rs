@@ -349,3 +349,39 @@ fn multithreaded_compression_flushes_without_hanging() {
         assert_eq!(out, data);
     }
 }
+
+#[test]
+fn one_shot_over_mixed_frames_takes_the_fast_path_or_the_exact_one() {
+    let a = text(100_000, 51);
+    let b = text(70_000, 52);
+    let mut skippable = 0x184D_2A50u32.to_le_bytes().to_vec();
+    skippable.extend(3u32.to_le_bytes());
+    skippable.extend(b"xyz");
+    let mut e = Encoder::new(Format::Zstd).unwrap();
+    let empty = encode_all(&mut e, b"");
+    let stream = [zstd_frame(&a, 1), skippable.clone(), zstd_frame(&b, 9), empty.clone()].concat();
+    let mut out = vec![0u8; a.len() + b.len()];
+    for fmt in [None, Some(Format::Zstd)] {
+        assert_eq!(decompress(fmt, &stream, &mut out, None).unwrap(), a.len() + b.len());
+        assert_eq!(out, [&a[..], &b[..]].concat());
+    }
+    // a frame without a recorded size mixes in fine (streaming path)
+    let mut e = Encoder::new(Format::Zstd).unwrap();
+    let mut buf = vec![0u8; 1 << 18];
+    let s1 = e.encode(&a, &mut buf, Action::Continue);
+    let mut unsized_frame = buf[..s1.written].to_vec();
+    let s2 = e.encode(&[], &mut buf, Action::Finish);
+    unsized_frame.extend_from_slice(&buf[..s2.written]);
+    let stream2 = [unsized_frame, zstd_frame(&b, 3)].concat();
+    assert_eq!(decompress(None, &stream2, &mut out, None).unwrap(), a.len() + b.len());
+    assert_eq!(out, [&a[..], &b[..]].concat());
+    // errors keep their exact kinds
+    let mut legacy = vec![0x27, 0xB5, 0x2F, 0xFD];
+    legacy.extend([0u8; 16]);
+    assert_eq!(decompress(None, &legacy, &mut out, None).unwrap_err().kind, ErrorKind::Unsupported);
+    assert_eq!(decompress(None, &stream[..stream.len() - 1], &mut out, None).unwrap_err().kind, ErrorKind::Truncated);
+    assert_eq!(decompress(None, &empty, &mut out, None).unwrap(), 0);
+    let mut junk = stream.clone();
+    junk.extend(b"junk!");
+    assert_eq!(decompress(None, &junk, &mut out, None).unwrap_err().kind, ErrorKind::Corrupt);
+}

@@ -102,6 +102,7 @@ FUNCTIONS = {
     'codec_decoder_set_dict': ('codec_status', [('struct codec_decoder *', 'd'), ('const struct codec_dict *', 'dict')]),
     'codec_decoder_decode': ('codec_status', [('struct codec_decoder *', 'd'), ('const uint8_t *', 'src'), ('size_t', 'src_len'), ('size_t *', 'src_read'), ('uint8_t *', 'dst'), ('size_t', 'dst_cap'), ('size_t *', 'dst_written')]),
     'codec_decoder_feed': ('codec_status', [('struct codec_decoder *', 'd'), ('const uint8_t *', 'src'), ('size_t', 'src_len')]),
+    'codec_decoder_format': ('codec_status', [('const struct codec_decoder *', 'd'), ('codec_format *', 'out')]),
     'codec_decoder_at_frame_edge': ('bool', [('const struct codec_decoder *', 'd')]),
     'codec_decoder_position': ('codec_status', [('const struct codec_decoder *', 'd'), ('uint64_t *', 'consumed'), ('uint64_t *', 'produced')]),
     'codec_decoder_clone': ('codec_status', [('const struct codec_decoder *', 'd'), ('struct codec_decoder **', 'out')]),

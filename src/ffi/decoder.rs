@@ -177,6 +177,27 @@ pub unsafe extern "C" fn codec_decoder_feed(d: *mut codec_decoder, src: *const u
     })
 }
 
+/// The format being decoded: the one the decoder was created with, or for an AUTO decoder the
+/// detected one (`CODEC_FORMAT_AUTO` until enough input has arrived). Unmarshalled decoders
+/// report the format of the state. Thread safety: one thread at a time per decoder.
+#[no_mangle]
+pub unsafe extern "C" fn codec_decoder_format(d: *const codec_decoder, out: *mut codec_format) -> codec_status {
+    // SAFETY (all blocks): `d` is NULL or a live decoder; `out` NULL or writable.
+    ffi_boundary!(|m| unsafe { ptr::poison(d, m) }, {
+        let out = match unsafe { ptr::out(out) } {
+            Ok(o) => o,
+            Err(st) => return st,
+        };
+        out.write(CODEC_FORMAT_AUTO);
+        unsafe {
+            ptr::with(d, |h| {
+                out.write(h.dec.format().map_or(CODEC_FORMAT_AUTO, |f| f.raw()));
+                Ok(CODEC_OK)
+            })
+        }
+    })
+}
+
 /// True when the input given so far ends at a frame boundary and all output has been
 /// delivered, so the stream may legitimately end here. A caller whose input ends while this is
 /// false has a truncated stream. False for NULL.

@@ -192,7 +192,8 @@ impl ZstdDecoder {
             let step = if self.dctx.next_input_is_block() { self.hint.saturating_sub(3) } else { self.hint };
             let n = step.max(1).min(src.len() - *read);
             if n == 0 {
-                return Ok(if *written == dst.len() { Status::MoreOutput } else { Status::Ok });
+                // Out of input: more output can only come from what zstd still holds.
+                return Ok(if self.pending { Status::MoreOutput } else { Status::Ok });
             }
             let p = self.dctx.decompress_stream(&src[*read..*read + n], &mut dst[*written..]);
             *read += p.read;

@@ -145,6 +145,53 @@ pub fn frame_info(src: &[u8]) -> Result<codec_frame_header> {
     })
 }
 
+/// One-shot decompression's fast path: when `src` is nothing but complete zstd (or skippable)
+/// frames that record their content sizes, whose total fits `dst` and whose windows respect the
+/// default limit, decode them in one pass with a per-thread context. `None` means "use the
+/// streaming path" (which also gives exact errors: any failure here falls back to it).
+pub(crate) fn decompress_fast(src: &[u8], dst: &mut [u8]) -> Option<usize> {
+    let mut pos = 0;
+    let mut total: u64 = 0;
+    while pos < src.len() {
+        let rest = &src[pos..];
+        let magic = u32::from_le_bytes(rest.get(..4)?.try_into().ok()?);
+        let h = sys::frame_header(rest).ok()?.ok()?;
+        if magic != MAGIC && !crate::formats::is_skippable_magic(magic) {
+            return None; // legacy or foreign: the streaming path says what it is
+        }
+        if magic == MAGIC {
+            if h.frameContentSize >= zstd_sys::ZSTD_CONTENTSIZE_ERROR as u64
+                || h.windowSize as u64 > 1u64 << WINDOW_LOG_MAX_DEFAULT
+                || h.dictID != 0
+            {
+                return None;
+            }
+            total = total.checked_add(h.frameContentSize as u64)?;
+        }
+        pos += sys::find_frame_compressed_size(rest).ok()?;
+    }
+    if total > dst.len() as u64 || total == 0 && src.is_empty() {
+        return None;
+    }
+    thread_local! {
+        static DCTX: std::cell::RefCell<Option<sys::DCtx>> = const { std::cell::RefCell::new(None) };
+    }
+    DCTX.with(|c| {
+        let mut c = c.try_borrow_mut().ok()?;
+        if c.is_none() {
+            *c = sys::DCtx::new();
+        }
+        let d = c.as_mut()?;
+        match sys::decompress_dctx(d, src, dst) {
+            Ok(n) if n as u64 == total => Some(n),
+            _ => {
+                d.reset_session();
+                None
+            }
+        }
+    })
+}
+
 pub fn frame_size(src: &[u8]) -> Result<u64> {
     sys::find_frame_compressed_size(src).map(|n| n as u64).map_err(|e| match e.code() {
         C::ZSTD_error_srcSize_wrong => {

@@ -333,3 +333,17 @@ pub fn zdict_error_name(e: ZErr) -> &'static str {
     // SAFETY: returns a static NUL-terminated string.
     unsafe { CStr::from_ptr(z::ZDICT_getErrorName(e.0)) }.to_str().unwrap_or("unknown error")
 }
+
+/// Decompress every frame of `src` into `dst` in one pass (`ZSTD_decompressDCtx`).
+pub fn decompress_dctx(d: &mut DCtx, src: &[u8], dst: &mut [u8]) -> Result<usize, ZErr> {
+    // SAFETY: live slices of the given lengths; zstd writes at most `dst.len()` bytes.
+    check(unsafe {
+        z::ZSTD_decompressDCtx(
+            d.as_ptr(),
+            dst.as_mut_ptr() as *mut c_void,
+            dst.len(),
+            src.as_ptr() as *const c_void,
+            src.len(),
+        )
+    })
+}
