@@ -32,7 +32,7 @@ VENV     := $(B)/venv
 export CODEC_LIBRARY := $(abspath $(B)/lib/$(REALSO))
 
 .PHONY: all lib examples demo test test-rust test-c test-c-plain test-c-valgrind test-c-asan \
-        test-install test-python test-go bench install uninstall header clean venv
+        test-install test-python test-go test-codecat bench install uninstall header clean venv
 
 all: lib examples
 
@@ -80,7 +80,7 @@ demo: all
 	$(B)/bin/demo
 
 # ---------------------------------------------------------------- tests
-test: test-rust test-c test-install test-python test-go
+test: test-rust test-c test-install test-python test-go test-codecat
 
 test-rust:
 	$(CARGO) test --release
@@ -110,13 +110,13 @@ test-c-plain: $(addprefix $(B)/tests/,$(CTESTS)) $(B)/tests/header_cxx $(B)/test
 	@set -e; for t in $(CTESTS); do echo "== C test $$t"; $(B)/tests/$$t; done
 	$(B)/tests/header_cxx
 	$(B)/tests/readme_example
-	@set -e; for e in $(EXAMPLES); do echo "== example $$e"; $$e > /dev/null; done
+	@set -e; for e in $(EXAMPLES); do echo "== example $$e"; $$e < /dev/null > /dev/null; done
 
 test-c-valgrind: $(addprefix $(B)/tests/,$(CTESTS)) examples
 	@set -e; for t in $(addprefix $(B)/tests/,$(CTESTS)) $(EXAMPLES); do \
 		echo "== valgrind $$t"; \
 		CODEC_TEST_QUICK=1 valgrind -q --error-exitcode=1 --leak-check=full --errors-for-leak-kinds=definite \
-			--show-leak-kinds=definite $$t > /dev/null; done
+			--show-leak-kinds=definite $$t < /dev/null > /dev/null; done
 
 test-c-asan: $(addprefix $(B)/tests/,$(addsuffix .asan,$(CTESTS)))
 	@set -e; for t in $(CTESTS); do echo "== ASan/UBSan $$t"; \
@@ -142,6 +142,11 @@ test-go:
 	@if command -v go >/dev/null 2>&1 && [ -d go ]; then \
 		cd go && CGO_CFLAGS="-I$(abspath include)" CGO_LDFLAGS="-L$(abspath $(B)/lib) -lcodec -Wl,-rpath,$(abspath $(B)/lib)" go test ./...; \
 	else echo "== Go not installed (or no go/ yet): skipping go test"; fi
+
+# codecat against the real binary: round trips, interop with the zstd / lz4 / xz tools,
+# parameters, dictionaries, flushes, errors, and kill -9 / resume with --state.
+test-codecat: examples
+	$(PYTHON) tests/codecat_test.py $(B)/bin/codecat
 
 # ---------------------------------------------------------------- benchmarks
 bench: lib venv
