@@ -72,7 +72,7 @@ $(B)/codec.pc: Cargo.toml Makefile
 # ---------------------------------------------------------------- examples
 examples: $(EXAMPLES)
 
-$(B)/bin/%: examples-c/%.c include/codec.h lib
+$(B)/bin/%: examples-c/%.c $(wildcard examples-c/*.h) include/codec.h lib
 	@mkdir -p $(B)/bin
 	$(CC) $(CFLAGS_STRICT) -Iinclude -o $@ $< -L$(B)/lib -lcodec -Wl,-rpath,'$$ORIGIN/../lib'
 
