@@ -138,9 +138,15 @@ $(VENV)/.ok: python/requirements-test.txt
 test-python: lib venv
 	cd python && ../$(VENV)/bin/python -m pytest -q tests
 
-test-go:
+# The Go package finds libcodec through pkg-config: here the build tree's codec.pc; the
+# rpath lets the test binary load build/lib/libcodec.so. Without pkg-config the
+# codec_nopkgconfig tag makes CGO_CFLAGS / CGO_LDFLAGS enough.
+test-go: lib
 	@if command -v go >/dev/null 2>&1 && [ -d go ]; then \
-		cd go && CGO_CFLAGS="-I$(abspath include)" CGO_LDFLAGS="-L$(abspath $(B)/lib) -lcodec -Wl,-rpath,$(abspath $(B)/lib)" go test ./...; \
+		tags=; command -v pkg-config >/dev/null 2>&1 || tags="-tags codec_nopkgconfig"; \
+		cd go && PKG_CONFIG_PATH="$(abspath $(B))$${PKG_CONFIG_PATH:+:$$PKG_CONFIG_PATH}" \
+		CGO_CFLAGS="-I$(abspath include)" CGO_LDFLAGS="-L$(abspath $(B)/lib) -lcodec -Wl,-rpath,$(abspath $(B)/lib)" \
+		go test $$tags -count=1 ./...; \
 	else echo "== Go not installed (or no go/ yet): skipping go test"; fi
 
 # codecat against the real binary: round trips, interop with the zstd / lz4 / xz tools,
