@@ -739,7 +739,7 @@ def t_resume_file(fmt):
     """kill -9 at random moments a decompression of a file (the resume seeks the input)."""
     need_format(fmt)
     rnd = random.Random(os.getpid() + 1)
-    data, comp = big_input(fmt, n=20_000_000, seed=20)
+    data, comp = big_input(fmt, n=12_000_000, seed=20)
     write("in", comp)
     args = ["-d", *fflag(fmt), "--state", "st", "--state-every", "64K", "in", "out"]
     t0 = time.time()  # an uninterrupted run first, to time the kills
