@@ -32,7 +32,7 @@ VENV     := $(B)/venv
 export CODEC_LIBRARY := $(abspath $(B)/lib/$(REALSO))
 
 .PHONY: all lib examples demo test test-rust test-c test-c-plain test-c-valgrind test-c-asan \
-        test-install test-python test-go bench install uninstall header clean venv
+        test-install test-python test-go test-codecat bench install uninstall header clean venv
 
 all: lib examples
 
@@ -72,7 +72,7 @@ $(B)/codec.pc: Cargo.toml Makefile
 # ---------------------------------------------------------------- examples
 examples: $(EXAMPLES)
 
-$(B)/bin/%: examples-c/%.c include/codec.h lib
+$(B)/bin/%: examples-c/%.c $(wildcard examples-c/*.h) include/codec.h lib
 	@mkdir -p $(B)/bin
 	$(CC) $(CFLAGS_STRICT) -Iinclude -o $@ $< -L$(B)/lib -lcodec -Wl,-rpath,'$$ORIGIN/../lib'
 
@@ -80,7 +80,7 @@ demo: all
 	$(B)/bin/demo
 
 # ---------------------------------------------------------------- tests
-test: test-rust test-c test-install test-python test-go
+test: test-rust test-c test-install test-python test-go test-codecat
 
 test-rust:
 	$(CARGO) test --release
@@ -110,13 +110,13 @@ test-c-plain: $(addprefix $(B)/tests/,$(CTESTS)) $(B)/tests/header_cxx $(B)/test
 	@set -e; for t in $(CTESTS); do echo "== C test $$t"; $(B)/tests/$$t; done
 	$(B)/tests/header_cxx
 	$(B)/tests/readme_example
-	@set -e; for e in $(EXAMPLES); do echo "== example $$e"; $$e > /dev/null; done
+	@set -e; for e in $(EXAMPLES); do echo "== example $$e"; $$e < /dev/null > /dev/null; done
 
 test-c-valgrind: $(addprefix $(B)/tests/,$(CTESTS)) examples
 	@set -e; for t in $(addprefix $(B)/tests/,$(CTESTS)) $(EXAMPLES); do \
 		echo "== valgrind $$t"; \
 		CODEC_TEST_QUICK=1 valgrind -q --error-exitcode=1 --leak-check=full --errors-for-leak-kinds=definite \
-			--show-leak-kinds=definite $$t > /dev/null; done
+			--show-leak-kinds=definite $$t < /dev/null > /dev/null; done
 
 test-c-asan: $(addprefix $(B)/tests/,$(addsuffix .asan,$(CTESTS)))
 	@set -e; for t in $(CTESTS); do echo "== ASan/UBSan $$t"; \
@@ -138,10 +138,21 @@ $(VENV)/.ok: python/requirements-test.txt
 test-python: lib venv
 	cd python && ../$(VENV)/bin/python -m pytest -q tests
 
-test-go:
+# The Go package finds libcodec through pkg-config: here the build tree's codec.pc; the
+# rpath lets the test binary load build/lib/libcodec.so. Without pkg-config the
+# codec_nopkgconfig tag makes CGO_CFLAGS / CGO_LDFLAGS enough.
+test-go: lib
 	@if command -v go >/dev/null 2>&1 && [ -d go ]; then \
-		cd go && CGO_CFLAGS="-I$(abspath include)" CGO_LDFLAGS="-L$(abspath $(B)/lib) -lcodec -Wl,-rpath,$(abspath $(B)/lib)" go test ./...; \
+		tags=; command -v pkg-config >/dev/null 2>&1 || tags="-tags codec_nopkgconfig"; \
+		cd go && PKG_CONFIG_PATH="$(abspath $(B))$${PKG_CONFIG_PATH:+:$$PKG_CONFIG_PATH}" \
+		CGO_CFLAGS="-I$(abspath include)" CGO_LDFLAGS="-L$(abspath $(B)/lib) -lcodec -Wl,-rpath,$(abspath $(B)/lib)" \
+		go test $$tags -count=1 ./...; \
 	else echo "== Go not installed (or no go/ yet): skipping go test"; fi
+
+# codecat against the real binary: round trips, interop with the zstd / lz4 / xz tools,
+# parameters, dictionaries, flushes, errors, and kill -9 / resume with --state.
+test-codecat: examples
+	$(PYTHON) tests/codecat_test.py $(B)/bin/codecat
 
 # ---------------------------------------------------------------- benchmarks
 bench: lib venv

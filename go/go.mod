@@ -1,0 +1,3 @@
+module libcodec.example/codec
+
+go 1.19
