@@ -129,6 +129,32 @@ typedef int32_t codec_format;
 typedef int32_t codec_param;
 
 /**
+ * What `codec_state_info` reads from a marshalled decoder state without restoring it.
+ */
+typedef struct codec_state_header {
+  /**
+   * The format the decoder was created with (`CODEC_FORMAT_AUTO` for an AUTO decoder).
+   */
+  codec_format format;
+  /**
+   * ID of the dictionary the state needs (0 for a raw-content dictionary or none).
+   */
+  uint32_t dict_id;
+  /**
+   * 1 when the state needs a dictionary to be restored, else 0.
+   */
+  uint32_t needs_dict;
+  /**
+   * Input bytes the decoder had consumed: resume feeding from this offset.
+   */
+  uint64_t consumed;
+  /**
+   * Output bytes the decoder had delivered.
+   */
+  uint64_t produced;
+} codec_state_header;
+
+/**
  * A dictionary-training algorithm (zstd's trainers).
  */
 typedef int32_t codec_train_algorithm;
@@ -782,6 +808,13 @@ codec_status codec_decoder_unmarshal(const uint8_t *state,
                                      size_t len,
                                      const struct codec_dict *dict,
                                      struct codec_decoder **out);
+
+/**
+ * Read the header of a marshalled state (format, dictionary needed, input and output
+ * offsets) after checking its integrity, without restoring it and without the dictionary.
+ * `CODEC_E_STATE` for anything that is not an intact state. Thread safety: any thread.
+ */
+codec_status codec_state_info(const uint8_t *state, size_t len, struct codec_state_header *out);
 
 /**
  * Forget the current stream and any error; parameters and dictionary are kept and the

@@ -293,6 +293,22 @@ pub struct codec_frame_header {
     pub flags: u32,
 }
 
+/// What `codec_state_info` reads from a marshalled decoder state without restoring it.
+#[repr(C)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct codec_state_header {
+    /// The format the decoder was created with (`CODEC_FORMAT_AUTO` for an AUTO decoder).
+    pub format: codec_format,
+    /// ID of the dictionary the state needs (0 for a raw-content dictionary or none).
+    pub dict_id: u32,
+    /// 1 when the state needs a dictionary to be restored, else 0.
+    pub needs_dict: u32,
+    /// Input bytes the decoder had consumed: resume feeding from this offset.
+    pub consumed: u64,
+    /// Output bytes the decoder had delivered.
+    pub produced: u64,
+}
+
 /// Human-readable name of a status value ("CODEC_E_STATE"); `CODEC_UNKNOWN_STATUS` for
 /// anything else.
 pub fn status_name(st: i32) -> &'static std::ffi::CStr {

@@ -385,3 +385,25 @@ fn one_shot_over_mixed_frames_takes_the_fast_path_or_the_exact_one() {
     junk.extend(b"junk!");
     assert_eq!(decompress(None, &junk, &mut out, None).unwrap_err().kind, ErrorKind::Corrupt);
 }
+
+#[test]
+fn state_info_reads_offsets_without_the_dictionary() {
+    use codec::ffi::decoder::codec_state_info;
+    let data = text(50_000, 61);
+    let blob = zstd_frame(&data, 3);
+    let mut d = Decoder::new(None).unwrap();
+    let mut out = vec![0u8; 10_000];
+    let s = d.decode(&blob[..blob.len() / 2], &mut out);
+    s.result.unwrap();
+    let state = d.marshal().unwrap();
+    let mut h = codec_state_header::default();
+    assert_eq!(unsafe { codec_state_info(state.as_ptr(), state.len(), &mut h) }, CODEC_OK);
+    assert_eq!(
+        (h.format, h.needs_dict, h.consumed, h.produced),
+        (CODEC_FORMAT_AUTO, 0, s.read as u64, s.written as u64)
+    );
+    let mut bad = state.clone();
+    bad[20] ^= 1;
+    assert_eq!(unsafe { codec_state_info(bad.as_ptr(), bad.len(), &mut h) }, CODEC_E_STATE);
+    assert_eq!(h, codec_state_header::default());
+}

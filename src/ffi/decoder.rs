@@ -325,6 +325,32 @@ pub unsafe extern "C" fn codec_decoder_unmarshal(
     })
 }
 
+/// Read the header of a marshalled state (format, dictionary needed, input and output
+/// offsets) after checking its integrity, without restoring it and without the dictionary.
+/// `CODEC_E_STATE` for anything that is not an intact state. Thread safety: any thread.
+#[no_mangle]
+pub unsafe extern "C" fn codec_state_info(state: *const u8, len: usize, out: *mut codec_state_header) -> codec_status {
+    ffi_boundary!(|_| CODEC_E_PANIC, {
+        // SAFETY: `out` NULL or writable; `state` valid for `len` bytes (caller contract).
+        let out = match unsafe { ptr::out(out) } {
+            Ok(o) => o,
+            Err(st) => return st,
+        };
+        out.write(codec_state_header::default());
+        let r = unsafe { ptr::input(state, len) }.and_then(crate::state::open).map(|env| {
+            out.write(codec_state_header {
+                format: env.format,
+                dict_id: env.dict.map_or(0, |(id, _)| id),
+                needs_dict: env.dict.is_some() as u32,
+                consumed: env.consumed,
+                produced: env.produced,
+            });
+            CODEC_OK
+        });
+        super::record(r)
+    })
+}
+
 /// Forget the current stream and any error; parameters and dictionary are kept and the
 /// position restarts at 0. An AUTO decoder detects the format again.
 /// Thread safety: one thread at a time per decoder.
