@@ -12,9 +12,14 @@ use super::sys;
 /// LZ4's window: a block references at most this many bytes before it.
 pub(crate) const WINDOW: usize = 64 << 10;
 
+/// Capacity of the history buffer: appending slides the window in place, and the last 64 KiB
+/// are moved to the front only when this fills, so small blocks cost O(their size).
+const HIST_CAP: usize = 2 * WINDOW;
+
 /// The last ≤ 64 KiB of output before the current point.
 #[derive(Debug, Clone, Default)]
 pub(crate) struct History {
+    /// Output; only the last `WINDOW` bytes matter.
     own: Vec<u8>,
     /// The history is the dictionary's tail (not copied; `own` is empty).
     is_dict: bool,
@@ -33,7 +38,7 @@ impl History {
         if self.is_dict {
             dict
         } else {
-            &self.own
+            self.own()
         }
     }
 
@@ -41,29 +46,31 @@ impl History {
         self.is_dict
     }
 
-    /// The bytes held in our own buffer (empty while the history is the dictionary).
+    /// The last ≤ 64 KiB held in our own buffer (empty while the history is the dictionary).
     pub fn own(&self) -> &[u8] {
-        &self.own
+        &self.own[self.own.len().saturating_sub(WINDOW)..]
     }
 
     /// Restore from marshalled parts.
     pub fn restore(is_dict: bool, own: &[u8]) -> History {
-        let mut h = History::default();
-        h.is_dict = is_dict;
+        let mut h = History {
+            own: Vec::new(),
+            is_dict,
+        };
         if !own.is_empty() {
-            h.own.reserve_exact(WINDOW);
-            h.own.extend_from_slice(own);
+            h.own.reserve_exact(HIST_CAP);
+            h.own.extend_from_slice(&own[own.len().saturating_sub(WINDOW)..]);
         }
         h
     }
 
-    /// Append output that follows the history, keeping the last `WINDOW` bytes.
+    /// Append output that follows the history (only the last `WINDOW` bytes are kept).
     pub fn push(&mut self, data: &[u8], dict: &[u8]) {
         if data.is_empty() {
             return;
         }
-        if self.own.capacity() < WINDOW {
-            self.own.reserve_exact(WINDOW - self.own.len());
+        if self.own.capacity() < HIST_CAP {
+            self.own.reserve_exact(HIST_CAP - self.own.len());
         }
         if data.len() >= WINDOW {
             self.own.clear();
@@ -77,9 +84,9 @@ impl History {
             self.own.extend_from_slice(&dict[dict.len() - keep..]);
             self.is_dict = false;
         }
-        let total = self.own.len() + data.len();
-        if total > WINDOW {
-            self.own.drain(..total - WINDOW);
+        if self.own.len() + data.len() > HIST_CAP {
+            let keep = (WINDOW - data.len()).min(self.own.len());
+            self.own.drain(..self.own.len() - keep);
         }
         self.own.extend_from_slice(data);
     }
@@ -138,5 +145,16 @@ mod tests {
         assert_eq!(h.get(&dict), &want[want.len() - WINDOW..]);
         h.push(&big, &dict);
         assert_eq!(h.get(&dict), &big[10..]);
+        // Many small pushes slide the window.
+        let mut all = big[10..].to_vec();
+        for i in 0..100_000u32 {
+            let b = [(i % 251) as u8, (i % 13) as u8];
+            h.push(&b, &dict);
+            all.extend_from_slice(&b);
+        }
+        assert_eq!(h.get(&dict), &all[all.len() - WINDOW..]);
+        assert_eq!(h.own().len(), WINDOW);
+        let r = History::restore(false, h.own());
+        assert_eq!(r.get(&dict), h.get(&dict));
     }
 }
