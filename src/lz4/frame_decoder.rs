@@ -416,11 +416,10 @@ impl Lz4FrameDecoder {
                         self.decode_block(&src[*r - need..*r], dst, w, run, &dict, at)?;
                     } else {
                         let k = (need - self.cbuf.len()).min(avail);
-                        if self.cbuf.capacity() < need {
-                            self.cbuf
-                                .try_reserve_exact(need - self.cbuf.len())
-                                .map_err(|_| Error::nomem("cannot buffer an LZ4 block"))?;
-                        }
+                        // Grow with the bytes actually received, not with the declared size.
+                        self.cbuf
+                            .try_reserve(k)
+                            .map_err(|_| Error::nomem("cannot buffer an LZ4 block"))?;
                         self.cbuf.extend_from_slice(&src[*r..*r + k]);
                         *r += k;
                         if self.cbuf.len() < need {

@@ -8,6 +8,8 @@
 mod blocks;
 mod frame_decoder;
 mod frame_encoder;
+/// Bindings only: not part of the C surface.
+/// cbindgen:ignore
 pub(crate) mod sys;
 mod window;
 
