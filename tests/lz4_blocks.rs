@@ -378,6 +378,14 @@ fn parameters() {
     assert_eq!(err.kind, ErrorKind::Invalid);
     assert!(err.msg.contains("prefix"), "{}", err.msg);
     assert_eq!(formats::frame_info(B, b"\x01\x00\x00\x00\x00").unwrap_err().kind, ErrorKind::Unsupported);
+    // One-shot calls (default page and prefix).
+    let data = text(200_000, 18);
+    let mut c = vec![0u8; formats::compress_bound(B, data.len())];
+    let n = codec::stream::compress(B, Some(-2), &data, &mut c).unwrap();
+    let mut back = vec![0u8; data.len()];
+    assert_eq!(codec::stream::decompress(Some(B), &c[..n], &mut back, None).unwrap(), data.len());
+    assert_eq!(back, data);
+    assert_eq!(codec::stream::decompress(Some(B), &c[..n - 1], &mut back, None).unwrap_err().kind, ErrorKind::Truncated);
 }
 
 fn feed(d: &mut Decoder, src: &[u8], cap: usize) -> Vec<u8> {

@@ -490,3 +490,43 @@ fn frame_info_and_parameters() {
     let c = compress(F, &[], None, &rnd);
     assert!(c.len() <= formats::compress_bound(F, rnd.len()));
 }
+
+#[test]
+fn silesia_xml_interop_if_present() {
+    let zip = "/work/shared/corpus/silesia/xml.zip";
+    if !std::path::Path::new(zip).exists() || !have_lz4_cli() {
+        eprintln!("{zip} or the lz4 CLI not present: skipping");
+        return;
+    }
+    let out = std::process::Command::new("unzip").args(["-p", zip]).output().unwrap();
+    assert!(out.status.success());
+    let data = out.stdout;
+    assert!(data.len() > 1 << 20);
+    let c = compress(F, &params(1, 4 << 20, false, true, false), None, &data);
+    let (ok, o) = lz4_cli(&["-d", "-c"], &c);
+    assert!(ok && o == data);
+    let (ok, c) = lz4_cli(&["-c", "-z", "-9", "-BD", "-B4"], &data);
+    assert!(ok);
+    assert_eq!(try_decode(None, None, &c, 100_003, 65_536).unwrap(), data);
+}
+
+#[test]
+fn garbage_never_panics() {
+    let mut r = Rng(77);
+    let good = compress(F, &params(1, 64 << 10, true, true, true), None, &text(5000, 78));
+    for i in 0..3000 {
+        let mut g = Vec::new();
+        if i % 3 != 2 {
+            g.extend_from_slice(&[0x04, 0x22, 0x4D, 0x18]);
+        }
+        if i % 3 == 1 {
+            // a valid descriptor, then garbage
+            g.extend_from_slice(&good[4..7]);
+        }
+        let n = r.range(0, 300);
+        g.extend(r.bytes(n));
+        let _ = try_decode(Some(F), None, &g, r.range(1, 50), r.range(1, 5000));
+        let _ = formats::frame_info(F, &g);
+        let _ = formats::frame_size(F, &g);
+    }
+}
