@@ -378,6 +378,11 @@ fn parameters() {
     assert_eq!(err.kind, ErrorKind::Invalid);
     assert!(err.msg.contains("prefix"), "{}", err.msg);
     assert_eq!(formats::frame_info(B, b"\x01\x00\x00\x00\x00").unwrap_err().kind, ErrorKind::Unsupported);
+    // The largest page: memory is mapped lazily, small blocks stay small.
+    let big = 0x7E00_0000usize;
+    let mut e = enc(B, &[(CODEC_PARAM_LZ4BLOCKS_PAGE_SIZE, big as i64)], None);
+    let c = encode_all(&mut e, &text(5000, 19), 5000, 10_000, Action::Flush);
+    assert_eq!(dec_all(big, 4, None, &c).unwrap().0, text(5000, 19));
     // One-shot calls (default page and prefix).
     let data = text(200_000, 18);
     let mut c = vec![0u8; formats::compress_bound(B, data.len())];

@@ -230,6 +230,24 @@ pub fn decompress_with_dict(src: &[u8], dst: &mut [u8], dict: &[u8]) -> Option<u
     (r >= 0).then_some(r as usize)
 }
 
+/// `n` zero bytes, or `None` when the allocation fails. Large blocks come from `calloc`-like
+/// zeroed memory that the OS maps lazily, so a big page size costs address space, not RAM,
+/// until it is used.
+fn zeroed_vec(n: usize) -> Option<Vec<u8>> {
+    if n == 0 {
+        return Some(Vec::new());
+    }
+    let layout = std::alloc::Layout::array::<u8>(n).ok()?;
+    // SAFETY: `layout` has a non-zero size.
+    let p = unsafe { std::alloc::alloc_zeroed(layout) };
+    if p.is_null() {
+        return None;
+    }
+    // SAFETY: `p` was allocated by the global allocator with exactly this layout (size `n`,
+    // alignment 1), and all `n` bytes are initialised (zeroed).
+    Some(unsafe { Vec::from_raw_parts(p, n, n) })
+}
+
 /// One-shot XXH32.
 pub fn xxh32(data: &[u8], seed: u32) -> u32 {
     // SAFETY: `data` is valid for its length.
@@ -452,10 +470,7 @@ impl BlockStream {
             // SAFETY: plain constructor; NULL means allocation failure.
             StreamKind::Fast(NonNull::new(unsafe { LZ4_createStream() })?, acceleration)
         };
-        let n = (64 << 10) + room.max(page);
-        let mut buf = Vec::new();
-        buf.try_reserve_exact(n).ok()?;
-        buf.resize(n, 0);
+        let buf = zeroed_vec((64 << 10) + room.max(page))?;
         let mut s = BlockStream { kind, buf, pos: 0, fill: 0, page };
         s.restart(&[]);
         Some(s)
