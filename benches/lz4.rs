@@ -97,6 +97,9 @@ fn ours_decompress(src: &[u8], dst: &mut [u8]) -> usize {
     s.written
 }
 
+/// (name, our parameters, the same frame's LZ4F preferences)
+type Config = (String, Vec<(codec_param, i64)>, Prefs);
+
 fn main() {
     let samples = common::samples();
     let data = common::concatenated(&samples);
@@ -108,7 +111,7 @@ fn main() {
 
     // (name, our params, LZ4F prefs): the defaults (64 KiB linked blocks), and the lz4 CLI's
     // defaults (4 MiB independent blocks with a content checksum).
-    let configs: Vec<(String, Vec<(codec_param, i64)>, Prefs)> = [1i64, 9]
+    let configs: Vec<Config> = [1i64, 9]
         .iter()
         .flat_map(|&level| {
             let mut p = Prefs { compression_level: level as i32, ..Default::default() };

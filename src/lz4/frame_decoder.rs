@@ -497,17 +497,24 @@ impl Lz4FrameDecoder {
                 _ => {}
             }
             if desc.content_checksum() {
-                let mut s = Xxh32State::default();
-                s.total_len_32 = rd.u32("xxh32 total_len_32")?;
-                s.large_len = rd.u32("xxh32 large_len")?;
-                for (i, v) in s.v.iter_mut().enumerate() {
-                    *v = rd.u32(["xxh32 v1", "xxh32 v2", "xxh32 v3", "xxh32 v4"][i])?;
+                let total_len_32 = rd.u32("xxh32 total_len_32")?;
+                let large_len = rd.u32("xxh32 large_len")?;
+                let mut v = [0u32; 4];
+                for (i, x) in v.iter_mut().enumerate() {
+                    *x = rd.u32(["xxh32 v1", "xxh32 v2", "xxh32 v3", "xxh32 v4"][i])?;
                 }
-                for m in s.mem32.iter_mut() {
+                let mut mem32 = [0u32; 4];
+                for m in mem32.iter_mut() {
                     *m = rd.u32("xxh32 mem32")?;
                 }
-                s.memsize = rd.u32("xxh32 memsize")?;
-                s.reserved = rd.u32("xxh32 reserved")?;
+                let s = Xxh32State {
+                    total_len_32,
+                    large_len,
+                    v,
+                    mem32,
+                    memsize: rd.u32("xxh32 memsize")?,
+                    reserved: rd.u32("xxh32 reserved")?,
+                };
                 if !s.is_plausible() {
                     return Err(Error::state("lz4 content checksum state is inconsistent"));
                 }

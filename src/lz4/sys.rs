@@ -461,7 +461,7 @@ impl BlockStream {
     /// is the buffer size beyond the 64 KiB of history: the history is moved once per `room`
     /// bytes. Call `restart` before the first block.
     pub fn new(hc_level: i32, acceleration: i32, page: usize, room: usize) -> Option<BlockStream> {
-        assert!(page >= 1 && page <= MAX_INPUT_SIZE);
+        assert!((1..=MAX_INPUT_SIZE).contains(&page));
         let kind = if hc_level > 0 {
             // SAFETY: plain constructor; NULL means allocation failure.
             let p = NonNull::new(unsafe { LZ4_createStreamHC() })?;
