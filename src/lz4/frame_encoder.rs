@@ -14,7 +14,7 @@ use super::{cdict_for, BLOCK_SIZES};
 use crate::abi::*;
 use crate::core::{Action, EncoderCore, Status, Step};
 use crate::dict::Dict;
-use crate::error::{Error, Result};
+use crate::error::{try_alloc_zeroed, Error, Result};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum FrameState {
@@ -41,8 +41,12 @@ pub struct Lz4FrameEncoder {
     prefs: Preferences,
     state: FrameState,
     total: u64,
+    /// Output LZ4F wrote here because the caller's buffer was too small:
+    /// `staged[staged_pos..staged_len]` is still to be delivered. The buffer keeps its size
+    /// between calls (it is not re-zeroed per call).
     staged: Vec<u8>,
     staged_pos: usize,
+    staged_len: usize,
 }
 
 fn lz4f_error(e: FErr, doing: &str) -> Error {
@@ -77,6 +81,7 @@ impl Lz4FrameEncoder {
             total: 0,
             staged: Vec::new(),
             staged_pos: 0,
+            staged_len: 0,
         })
     }
 
@@ -97,15 +102,19 @@ impl Lz4FrameEncoder {
         BLOCK_SIZES[(self.block_size_id - 4) as usize]
     }
 
+    fn has_staged(&self) -> bool {
+        self.staged_pos < self.staged_len
+    }
+
     /// Copy staged output into `dst[*w..]`; true when nothing is left staged.
     fn drain(&mut self, dst: &mut [u8], w: &mut usize) -> bool {
-        let n = (self.staged.len() - self.staged_pos).min(dst.len() - *w);
+        let n = (self.staged_len - self.staged_pos).min(dst.len() - *w);
         dst[*w..*w + n].copy_from_slice(&self.staged[self.staged_pos..self.staged_pos + n]);
         self.staged_pos += n;
         *w += n;
-        if self.staged_pos == self.staged.len() {
-            self.staged.clear();
+        if self.staged_pos == self.staged_len {
             self.staged_pos = 0;
+            self.staged_len = 0;
             true
         } else {
             false
@@ -122,22 +131,17 @@ impl Lz4FrameEncoder {
         f: impl FnOnce(&mut Cctx, &mut [u8]) -> std::result::Result<usize, FErr>,
         doing: &str,
     ) -> Result<()> {
-        debug_assert!(self.staged.is_empty());
+        debug_assert!(!self.has_staged());
         if dst.len() - *w >= need {
             let n = f(&mut self.cctx, &mut dst[*w..]).map_err(|e| lz4f_error(e, doing))?;
             *w += n;
         } else {
-            let mut buf = std::mem::take(&mut self.staged);
-            if buf.try_reserve_exact(need).is_err() {
-                return Err(Error::nomem(format!(
-                    "cannot allocate {need} bytes to stage LZ4 output"
-                )));
+            if self.staged.len() < need {
+                self.staged = try_alloc_zeroed(need, "staged LZ4 output")?;
             }
-            buf.resize(need, 0);
-            let r = f(&mut self.cctx, &mut buf);
-            let n = r.map_err(|e| lz4f_error(e, doing))?;
-            buf.truncate(n);
-            self.staged = buf;
+            let n = f(&mut self.cctx, &mut self.staged[..need]).map_err(|e| lz4f_error(e, doing))?;
+            self.staged_pos = 0;
+            self.staged_len = n;
             self.drain(dst, w);
         }
         Ok(())
@@ -186,7 +190,7 @@ impl Lz4FrameEncoder {
                 return Ok(Status::Ok);
             }
             self.begin(dst, w)?;
-            if !self.staged.is_empty() {
+            if self.has_staged() {
                 return Ok(Status::MoreOutput);
             }
         }
@@ -208,7 +212,7 @@ impl Lz4FrameEncoder {
             self.emit(dst, w, need, |c, out| c.update(out, chunk), "compression")?;
             *r += n;
             self.total += n as u64;
-            if !self.staged.is_empty() {
+            if self.has_staged() {
                 return Ok(Status::MoreOutput);
             }
         }
@@ -231,7 +235,7 @@ impl Lz4FrameEncoder {
                 self.state = FrameState::Ended;
             }
         }
-        if !self.staged.is_empty() {
+        if self.has_staged() {
             return Ok(Status::MoreOutput);
         }
         if self.state == FrameState::Ended {
@@ -293,7 +297,7 @@ impl EncoderCore for Lz4FrameEncoder {
         self.state = FrameState::Idle;
         self.pledged = None;
         self.total = 0;
-        self.staged.clear();
         self.staged_pos = 0;
+        self.staged_len = 0;
     }
 }
