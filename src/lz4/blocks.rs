@@ -337,7 +337,10 @@ impl Lz4BlocksDecoder {
 
     fn check_len(&self, len: u64, at: i64) -> Result<()> {
         if len == 0 {
-            return Err(Error::corrupt("zero-length LZ4 block (an empty block is the 1-byte block 0x00)").at(at));
+            return Err(Error::corrupt(
+                "zero-length LZ4 block (an empty block is the 1-byte block 0x00)",
+            )
+            .at(at));
         }
         if len > self.max_block() as u64 {
             return Err(Error::corrupt(format!(
@@ -443,7 +446,9 @@ impl Lz4BlocksDecoder {
         }
         let is_dict = rd.bool("lz4blocks history is the dictionary")?;
         if is_dict && dict.is_none() {
-            return Err(Error::state("lz4blocks history refers to a missing dictionary"));
+            return Err(Error::state(
+                "lz4blocks history refers to a missing dictionary",
+            ));
         }
         let own = rd.bytes("lz4blocks history", if is_dict { 0 } else { WINDOW })?;
         d.hist = History::restore(is_dict, own);
@@ -485,7 +490,10 @@ impl DecoderCore for Lz4BlocksDecoder {
     fn decode(&mut self, src: &[u8], dst: &mut [u8]) -> Step {
         let (mut r, mut w, mut run) = (0, 0, 0);
         let res = self.run(src, dst, &mut r, &mut w, &mut run);
-        let tail = self.dict.as_ref().map_or(&[][..], |d| d.content_tail(WINDOW));
+        let tail = self
+            .dict
+            .as_ref()
+            .map_or(&[][..], |d| d.content_tail(WINDOW));
         window::save_run(dst, w, &mut run, &mut self.hist, tail);
         match res {
             Ok(st) => Step::ok(r, w, st),

@@ -57,7 +57,10 @@ impl Stage {
     }
     /// Inside a data frame, after its descriptor.
     fn in_frame(self) -> bool {
-        matches!(self, Stage::BlockSize | Stage::Block | Stage::ContentChecksum)
+        matches!(
+            self,
+            Stage::BlockSize | Stage::Block | Stage::ContentChecksum
+        )
     }
     /// Largest number of bytes `field` may hold while in this stage.
     fn field_max(self) -> usize {
@@ -219,12 +222,8 @@ impl Lz4FrameDecoder {
         let block_max = self.desc.block_max();
         let uncompressed = self.block_hdr & 0x8000_0000 != 0;
         let room = dst.len() - *w;
-        let corrupt = |what: &str| {
-            Error::corrupt(format!(
-                "corrupt LZ4 block ({size} bytes){what}"
-            ))
-            .at(at)
-        };
+        let corrupt =
+            |what: &str| Error::corrupt(format!("corrupt LZ4 block ({size} bytes){what}")).at(at);
         // Straight into dst when a whole block fits.
         let direct_cap = if uncompressed {
             (room >= size).then_some(size)
@@ -241,11 +240,13 @@ impl Lz4FrameDecoder {
                 size
             } else if linked {
                 window::decode_linked_direct(body, dst, *w, cap, run, &mut self.hist, tail)
-                    .ok_or_else(|| corrupt(if cap < block_max {
-                        ", or it decodes to more than the frame's recorded content size"
-                    } else {
-                        ""
-                    }))?
+                    .ok_or_else(|| {
+                        corrupt(if cap < block_max {
+                            ", or it decodes to more than the frame's recorded content size"
+                        } else {
+                            ""
+                        })
+                    })?
             } else {
                 sys::decompress_with_dict(body, &mut dst[*w..*w + cap], tail).ok_or_else(|| {
                     corrupt(if cap < block_max {
@@ -479,20 +480,28 @@ impl Lz4FrameDecoder {
             let desc = FrameDesc::from_fields(flg, bd, content_size, dict_id)
                 .map_err(|e| Error::state(format!("lz4 frame descriptor: {}", e.msg)))?;
             if remaining > content_size {
-                return Err(Error::state("lz4 content remaining exceeds the content size"));
+                return Err(Error::state(
+                    "lz4 content remaining exceeds the content size",
+                ));
             }
             d.desc = desc;
             d.remaining = remaining;
             d.use_dict = rd.bool("lz4 uses dictionary")?;
             match (&d.dict, d.use_dict, desc.dict_id) {
                 (None, true, _) => {
-                    return Err(Error::state("lz4 state uses a dictionary but none was given"))
+                    return Err(Error::state(
+                        "lz4 state uses a dictionary but none was given",
+                    ))
                 }
                 (Some(x), true, id) if id != 0 && x.id() != id => {
-                    return Err(Error::state("lz4 frame's dictionary id differs from the dictionary's"))
+                    return Err(Error::state(
+                        "lz4 frame's dictionary id differs from the dictionary's",
+                    ))
                 }
                 (_, false, id) if id != 0 => {
-                    return Err(Error::state("lz4 frame needs a dictionary but the state uses none"))
+                    return Err(Error::state(
+                        "lz4 frame needs a dictionary but the state uses none",
+                    ))
                 }
                 _ => {}
             }
@@ -525,7 +534,9 @@ impl Lz4FrameDecoder {
                 let hdr = rd.u32("lz4 block size")?;
                 let size = (hdr & 0x7FFF_FFFF) as usize;
                 if hdr == 0 || size > block_max {
-                    return Err(Error::state(format!("lz4 block size {hdr:#x} is not valid here")));
+                    return Err(Error::state(format!(
+                        "lz4 block size {hdr:#x} is not valid here"
+                    )));
                 }
                 let need = size + 4 * desc.block_checksum() as usize;
                 let part = rd.bytes("lz4 partial block", need.saturating_sub(1))?;
@@ -535,7 +546,9 @@ impl Lz4FrameDecoder {
             if desc.linked() {
                 let is_dict = rd.bool("lz4 history is the dictionary")?;
                 if is_dict && !d.use_dict {
-                    return Err(Error::state("lz4 history refers to a dictionary not in use"));
+                    return Err(Error::state(
+                        "lz4 history refers to a dictionary not in use",
+                    ));
                 }
                 let own = rd.bytes("lz4 history", if is_dict { 0 } else { WINDOW })?;
                 d.hist = History::restore(is_dict, own);
@@ -562,7 +575,9 @@ impl Default for Lz4FrameDecoder {
 
 impl DecoderCore for Lz4FrameDecoder {
     fn set_param(&mut self, _p: codec_param, _v: i64) -> Result<()> {
-        Err(Error::unsupported("the LZ4 frame decoder has no parameters"))
+        Err(Error::unsupported(
+            "the LZ4 frame decoder has no parameters",
+        ))
     }
 
     fn set_dict(&mut self, d: Option<Arc<Dict>>) -> Result<()> {

@@ -139,7 +139,8 @@ impl Lz4FrameEncoder {
             if self.staged.len() < need {
                 self.staged = try_alloc_zeroed(need, "staged LZ4 output")?;
             }
-            let n = f(&mut self.cctx, &mut self.staged[..need]).map_err(|e| lz4f_error(e, doing))?;
+            let n =
+                f(&mut self.cctx, &mut self.staged[..need]).map_err(|e| lz4f_error(e, doing))?;
             self.staged_pos = 0;
             self.staged_len = n;
             self.drain(dst, w);
@@ -199,7 +200,11 @@ impl Lz4FrameEncoder {
             let rest = src.len() - *r;
             let room = dst.len() - *w;
             let bound_all = sys::frame_compress_bound(rest, &self.prefs);
-            let n = if room >= bound_all { rest } else { rest.min(block) };
+            let n = if room >= bound_all {
+                rest
+            } else {
+                rest.min(block)
+            };
             if let Some(p) = self.pledged {
                 if self.total + n as u64 > p {
                     return Err(Error::invalid(format!(

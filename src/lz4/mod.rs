@@ -81,8 +81,11 @@ pub fn blocks_compress_bound(n: usize) -> usize {
     let full = n / page;
     let rest = n % page;
     let per = 4 + sys::compress_bound(page);
-    full.saturating_mul(per)
-        .saturating_add(if rest > 0 { 4 + sys::compress_bound(rest) } else { 0 })
+    full.saturating_mul(per).saturating_add(if rest > 0 {
+        4 + sys::compress_bound(rest)
+    } else {
+        0
+    })
 }
 
 /// A parsed LZ4 frame descriptor (FLG, BD, optional content size and dictionary ID).
@@ -137,7 +140,9 @@ impl FrameDesc {
             )));
         }
         if (flg & 0x08 == 0 && content_size != 0) || (flg & 0x01 == 0 && dict_id != 0) {
-            return Err(Error::corrupt("LZ4 frame descriptor fields do not match its flags"));
+            return Err(Error::corrupt(
+                "LZ4 frame descriptor fields do not match its flags",
+            ));
         }
         Ok(FrameDesc {
             flg,

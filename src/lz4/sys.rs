@@ -186,7 +186,10 @@ pub fn decompress_with_prefix(
     prefix: usize,
     cap: usize,
 ) -> Option<usize> {
-    assert!(prefix <= at && cap <= dst.len() - at, "bad prefix decode range");
+    assert!(
+        prefix <= at && cap <= dst.len() - at,
+        "bad prefix decode range"
+    );
     if src.len() > c_int::MAX as usize {
         return None;
     }
@@ -368,7 +371,9 @@ impl Cctx {
         prefs: &Preferences,
         cdict: Option<std::sync::Arc<CDict>>,
     ) -> Result<usize, FErr> {
-        let c = cdict.as_ref().map_or(std::ptr::null(), |c| c.0.as_ptr() as *const _);
+        let c = cdict
+            .as_ref()
+            .map_or(std::ptr::null(), |c| c.0.as_ptr() as *const _);
         // SAFETY: valid context, `dst` valid for its length, `prefs` valid; the CDict (if
         // any) is kept alive in `self.cdict` for the whole frame.
         let r = unsafe {
@@ -404,9 +409,7 @@ impl Cctx {
     pub fn flush(&mut self, dst: &mut [u8]) -> Result<usize, FErr> {
         let opts = CompressOptions::default();
         // SAFETY: as for `update`.
-        fcheck(unsafe {
-            LZ4F_flush(self.ptr.as_ptr(), dst.as_mut_ptr().cast(), dst.len(), &opts)
-        })
+        fcheck(unsafe { LZ4F_flush(self.ptr.as_ptr(), dst.as_mut_ptr().cast(), dst.len(), &opts) })
     }
 
     /// `LZ4F_compressEnd`; `dst` must hold `frame_compress_bound(0)` bytes.
@@ -471,7 +474,13 @@ impl BlockStream {
             StreamKind::Fast(NonNull::new(unsafe { LZ4_createStream() })?, acceleration)
         };
         let buf = zeroed_vec((64 << 10) + room.max(page))?;
-        let mut s = BlockStream { kind, buf, pos: 0, fill: 0, page };
+        let mut s = BlockStream {
+            kind,
+            buf,
+            pos: 0,
+            fill: 0,
+            page,
+        };
         s.restart(&[]);
         Some(s)
     }

@@ -59,7 +59,8 @@ impl History {
         };
         if !own.is_empty() {
             h.own.reserve_exact(HIST_CAP);
-            h.own.extend_from_slice(&own[own.len().saturating_sub(WINDOW)..]);
+            h.own
+                .extend_from_slice(&own[own.len().saturating_sub(WINDOW)..]);
         }
         h
     }
