@@ -21,6 +21,8 @@ pub struct Dict {
     sha256: [u8; 32],
     /// Digested forms, built on first use.
     pub(crate) cache: crate::zstd::DictCache,
+    /// LZ4's digested form (frame-compression CDict), built on first use.
+    pub(crate) lz4_cache: crate::lz4::DictCache,
 }
 
 impl std::fmt::Debug for Dict {
@@ -44,6 +46,7 @@ impl Dict {
             content_start,
             sha256: Sha256::digest(bytes).into(),
             cache: Default::default(),
+            lz4_cache: Default::default(),
         })
     }
 

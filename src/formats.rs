@@ -86,6 +86,8 @@ fn not_yet(fmt: Format) -> Error {
 pub fn new_encoder(fmt: Format) -> Result<Box<dyn EncoderCore>> {
     match fmt {
         Format::Zstd => Ok(Box::new(crate::zstd::ZstdEncoder::new()?)),
+        Format::Lz4Frame => Ok(Box::new(crate::lz4::Lz4FrameEncoder::new()?)),
+        Format::Lz4Blocks => Ok(Box::new(crate::lz4::Lz4BlocksEncoder::new())),
         _ => Err(not_yet(fmt)),
     }
 }
@@ -93,6 +95,8 @@ pub fn new_encoder(fmt: Format) -> Result<Box<dyn EncoderCore>> {
 pub fn new_decoder(fmt: Format) -> Result<Box<dyn DecoderCore>> {
     match fmt {
         Format::Zstd => Ok(Box::new(crate::zstd::ZstdDecoder::new()?)),
+        Format::Lz4Frame => Ok(Box::new(crate::lz4::Lz4FrameDecoder::new())),
+        Format::Lz4Blocks => Ok(Box::new(crate::lz4::Lz4BlocksDecoder::new())),
         _ => Err(not_yet(fmt)),
     }
 }
@@ -105,6 +109,8 @@ pub fn unmarshal_decoder(
 ) -> Result<Box<dyn DecoderCore>> {
     match fmt {
         Format::Zstd => Ok(Box::new(crate::zstd::ZstdDecoder::unmarshal(r, dict)?)),
+        Format::Lz4Frame => Ok(Box::new(crate::lz4::Lz4FrameDecoder::unmarshal(r, dict)?)),
+        Format::Lz4Blocks => Ok(Box::new(crate::lz4::Lz4BlocksDecoder::unmarshal(r, dict)?)),
         _ => Err(not_yet(fmt)),
     }
 }
@@ -122,6 +128,8 @@ pub fn state_fingerprint(fmt: Format) -> Vec<u8> {
 pub fn param_spec(fmt: Format, p: codec_param) -> Option<ParamSpec> {
     match fmt {
         Format::Zstd => crate::zstd::param_spec(p),
+        Format::Lz4Frame => crate::lz4::frame_param_spec(p),
+        Format::Lz4Blocks => crate::lz4::blocks_param_spec(p),
         _ => None,
     }
 }
@@ -139,6 +147,8 @@ pub fn auto_decoder_param_spec(p: codec_param) -> Option<ParamSpec> {
 pub fn compress_bound(fmt: Format, n: usize) -> usize {
     match fmt {
         Format::Zstd => crate::zstd::compress_bound(n),
+        Format::Lz4Frame => crate::lz4::frame_compress_bound(n),
+        Format::Lz4Blocks => crate::lz4::blocks_compress_bound(n),
         _ => 0,
     }
 }
@@ -147,6 +157,10 @@ pub fn compress_bound(fmt: Format, n: usize) -> usize {
 pub fn frame_info(fmt: Format, src: &[u8]) -> Result<codec_frame_header> {
     match fmt {
         Format::Zstd => crate::zstd::frame_info(src),
+        Format::Lz4Frame => crate::lz4::frame_info(src),
+        Format::Lz4Blocks => Err(Error::unsupported(
+            "LZ4 block streams have no frame header to inspect",
+        )),
         _ => Err(not_yet(fmt)),
     }
 }
@@ -155,6 +169,10 @@ pub fn frame_info(fmt: Format, src: &[u8]) -> Result<codec_frame_header> {
 pub fn frame_size(fmt: Format, src: &[u8]) -> Result<u64> {
     match fmt {
         Format::Zstd => crate::zstd::frame_size(src),
+        Format::Lz4Frame => crate::lz4::frame_size(src),
+        Format::Lz4Blocks => Err(Error::unsupported(
+            "LZ4 block streams have no frames",
+        )),
         _ => Err(not_yet(fmt)),
     }
 }

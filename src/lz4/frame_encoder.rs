@@ -1,0 +1,308 @@
+//! LZ4 frame encoder over LZ4F (`LZ4F_compressBegin_usingCDict` / `LZ4F_compressUpdate` /
+//! `LZ4F_flush` / `LZ4F_compressEnd`).
+//!
+//! LZ4F needs `dstCapacity >= LZ4F_compressBound(n)` for every call, while our callers may
+//! give any output buffer, down to one byte. So each LZ4F call writes straight into the
+//! caller's buffer when the bound fits, and otherwise into an internal staging buffer that
+//! later calls drain. No input is taken while staged output is pending, so the staging
+//! buffer never holds more than one call's worth (a block, or a flush / frame end).
+
+use std::sync::Arc;
+
+use super::sys::{self, Cctx, FErr, Preferences};
+use super::{cdict_for, BLOCK_SIZES};
+use crate::abi::*;
+use crate::core::{Action, EncoderCore, Status, Step};
+use crate::dict::Dict;
+use crate::error::{try_alloc_zeroed, Error, Result};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum FrameState {
+    /// No frame begun: the next byte (or a FINISH) begins one.
+    Idle,
+    /// Header written; `total` content bytes given to LZ4F so far.
+    Open,
+    /// `LZ4F_compressEnd` done; the frame end may still be staged.
+    Ended,
+}
+
+pub struct Lz4FrameEncoder {
+    cctx: Cctx,
+    /// Level as set (`CODEC_PARAM_LEVEL`).
+    level: i32,
+    block_size_id: u32,
+    linked: bool,
+    content_checksum: bool,
+    block_checksum: bool,
+    favor_dec_speed: bool,
+    dict: Option<Arc<Dict>>,
+    pledged: Option<u64>,
+    /// Preferences of the current frame.
+    prefs: Preferences,
+    state: FrameState,
+    total: u64,
+    /// Output LZ4F wrote here because the caller's buffer was too small:
+    /// `staged[staged_pos..staged_len]` is still to be delivered. The buffer keeps its size
+    /// between calls (it is not re-zeroed per call).
+    staged: Vec<u8>,
+    staged_pos: usize,
+    staged_len: usize,
+}
+
+fn lz4f_error(e: FErr, doing: &str) -> Error {
+    Error::internal(format!("LZ4F {doing} failed: {}", e.name()))
+}
+
+/// LZ4F's compression level for ours: negative levels are fast mode with acceleration
+/// `-level` (LZ4F uses acceleration `1 - level`), 0..2 the default fast mode, 3..12 HC.
+pub(crate) fn lz4f_level(level: i32) -> i32 {
+    match level {
+        l if l < 0 => l + 1,
+        0..=2 => 0,
+        l => l,
+    }
+}
+
+impl Lz4FrameEncoder {
+    pub fn new() -> Result<Self> {
+        Ok(Lz4FrameEncoder {
+            cctx: Cctx::new()
+                .ok_or_else(|| Error::nomem("cannot allocate an LZ4F compression context"))?,
+            level: 0,
+            block_size_id: 4,
+            linked: true,
+            content_checksum: false,
+            block_checksum: false,
+            favor_dec_speed: false,
+            dict: None,
+            pledged: None,
+            prefs: Preferences::default(),
+            state: FrameState::Idle,
+            total: 0,
+            staged: Vec::new(),
+            staged_pos: 0,
+            staged_len: 0,
+        })
+    }
+
+    fn frame_prefs(&self) -> Preferences {
+        let mut p = Preferences::default();
+        p.frame_info.block_size_id = self.block_size_id;
+        p.frame_info.block_mode = if self.linked { 0 } else { 1 };
+        p.frame_info.content_checksum_flag = self.content_checksum as u32;
+        p.frame_info.block_checksum_flag = self.block_checksum as u32;
+        p.frame_info.content_size = self.pledged.unwrap_or(0);
+        p.frame_info.dict_id = self.dict.as_ref().map_or(0, |d| d.id());
+        p.compression_level = lz4f_level(self.level);
+        p.favor_dec_speed = self.favor_dec_speed as u32;
+        p
+    }
+
+    fn block_size(&self) -> usize {
+        BLOCK_SIZES[(self.block_size_id - 4) as usize]
+    }
+
+    fn has_staged(&self) -> bool {
+        self.staged_pos < self.staged_len
+    }
+
+    /// Copy staged output into `dst[*w..]`; true when nothing is left staged.
+    fn drain(&mut self, dst: &mut [u8], w: &mut usize) -> bool {
+        let n = (self.staged_len - self.staged_pos).min(dst.len() - *w);
+        dst[*w..*w + n].copy_from_slice(&self.staged[self.staged_pos..self.staged_pos + n]);
+        self.staged_pos += n;
+        *w += n;
+        if self.staged_pos == self.staged_len {
+            self.staged_pos = 0;
+            self.staged_len = 0;
+            true
+        } else {
+            false
+        }
+    }
+
+    /// Run one LZ4F call that needs `need` bytes of room: into `dst[*w..]` when it fits, else
+    /// into the staging buffer (then drained as far as `dst` allows).
+    fn emit(
+        &mut self,
+        dst: &mut [u8],
+        w: &mut usize,
+        need: usize,
+        f: impl FnOnce(&mut Cctx, &mut [u8]) -> std::result::Result<usize, FErr>,
+        doing: &str,
+    ) -> Result<()> {
+        debug_assert!(!self.has_staged());
+        if dst.len() - *w >= need {
+            let n = f(&mut self.cctx, &mut dst[*w..]).map_err(|e| lz4f_error(e, doing))?;
+            *w += n;
+        } else {
+            if self.staged.len() < need {
+                self.staged = try_alloc_zeroed(need, "staged LZ4 output")?;
+            }
+            let n =
+                f(&mut self.cctx, &mut self.staged[..need]).map_err(|e| lz4f_error(e, doing))?;
+            self.staged_pos = 0;
+            self.staged_len = n;
+            self.drain(dst, w);
+        }
+        Ok(())
+    }
+
+    fn begin(&mut self, dst: &mut [u8], w: &mut usize) -> Result<()> {
+        self.prefs = self.frame_prefs();
+        let cdict = match &self.dict {
+            Some(d) => Some(cdict_for(d)?),
+            None => None,
+        };
+        let prefs = self.prefs;
+        self.emit(
+            dst,
+            w,
+            sys::HEADER_SIZE_MAX,
+            |c, out| c.begin(out, &prefs, cdict),
+            "frame header",
+        )?;
+        self.state = FrameState::Open;
+        self.total = 0;
+        Ok(())
+    }
+
+    fn run(
+        &mut self,
+        src: &[u8],
+        dst: &mut [u8],
+        action: Action,
+        r: &mut usize,
+        w: &mut usize,
+    ) -> Result<Status> {
+        if !self.drain(dst, w) {
+            return Ok(Status::MoreOutput);
+        }
+        if self.state == FrameState::Ended {
+            // The previous call's FINISH is now complete.
+            self.state = FrameState::Idle;
+            self.pledged = None;
+            if src.is_empty() {
+                return Ok(Status::Ok);
+            }
+        }
+        if self.state == FrameState::Idle {
+            if src.is_empty() && action != Action::Finish {
+                return Ok(Status::Ok);
+            }
+            self.begin(dst, w)?;
+            if self.has_staged() {
+                return Ok(Status::MoreOutput);
+            }
+        }
+        let block = self.block_size();
+        while *r < src.len() {
+            let rest = src.len() - *r;
+            let room = dst.len() - *w;
+            let bound_all = sys::frame_compress_bound(rest, &self.prefs);
+            let n = if room >= bound_all {
+                rest
+            } else {
+                rest.min(block)
+            };
+            if let Some(p) = self.pledged {
+                if self.total + n as u64 > p {
+                    return Err(Error::invalid(format!(
+                        "more input than the pledged size of {p} bytes"
+                    )));
+                }
+            }
+            let need = sys::frame_compress_bound(n, &self.prefs);
+            let chunk = &src[*r..*r + n];
+            self.emit(dst, w, need, |c, out| c.update(out, chunk), "compression")?;
+            *r += n;
+            self.total += n as u64;
+            if self.has_staged() {
+                return Ok(Status::MoreOutput);
+            }
+        }
+        let need = sys::frame_compress_bound(0, &self.prefs);
+        match action {
+            Action::Continue => {}
+            Action::Flush => {
+                self.emit(dst, w, need, |c, out| c.flush(out), "flush")?;
+            }
+            Action::Finish => {
+                if let Some(p) = self.pledged {
+                    if self.total != p {
+                        return Err(Error::invalid(format!(
+                            "the frame holds {} bytes but {p} were pledged",
+                            self.total
+                        )));
+                    }
+                }
+                self.emit(dst, w, need, |c, out| c.end(out), "frame end")?;
+                self.state = FrameState::Ended;
+            }
+        }
+        if self.has_staged() {
+            return Ok(Status::MoreOutput);
+        }
+        if self.state == FrameState::Ended {
+            self.state = FrameState::Idle;
+            self.pledged = None;
+        }
+        Ok(Status::Ok)
+    }
+}
+
+impl EncoderCore for Lz4FrameEncoder {
+    fn set_param(&mut self, p: codec_param, v: i64) -> Result<()> {
+        match p {
+            CODEC_PARAM_LEVEL => self.level = v as i32,
+            CODEC_PARAM_LZ4_BLOCK_SIZE => {
+                let id = BLOCK_SIZES.iter().position(|&b| b as i64 == v).ok_or_else(|| {
+                    Error::invalid(format!(
+                        "CODEC_PARAM_LZ4_BLOCK_SIZE = {v}: the LZ4 frame format allows 65536, 262144, 1048576 or 4194304"
+                    ))
+                })?;
+                self.block_size_id = 4 + id as u32;
+            }
+            CODEC_PARAM_LZ4_LINKED_BLOCKS => self.linked = v != 0,
+            CODEC_PARAM_CHECKSUM | CODEC_PARAM_LZ4_CONTENT_CHECKSUM => {
+                self.content_checksum = v != 0
+            }
+            CODEC_PARAM_LZ4_BLOCK_CHECKSUM => self.block_checksum = v != 0,
+            CODEC_PARAM_LZ4_FAVOR_DEC_SPEED => self.favor_dec_speed = v != 0,
+            CODEC_PARAM_THREADS => {}
+            _ => return Err(Error::unsupported("not an LZ4 frame encoder parameter")),
+        }
+        Ok(())
+    }
+
+    fn set_dict(&mut self, d: Option<Arc<Dict>>) -> Result<()> {
+        self.dict = d;
+        Ok(())
+    }
+
+    fn set_pledged_size(&mut self, size: u64) -> Result<()> {
+        self.pledged = Some(size);
+        Ok(())
+    }
+
+    fn encode(&mut self, src: &[u8], dst: &mut [u8], action: Action) -> Step {
+        let (mut r, mut w) = (0, 0);
+        match self.run(src, dst, action, &mut r, &mut w) {
+            Ok(st) => Step::ok(r, w, st),
+            Err(e) => {
+                // LZ4F's context is undefined after an error, and a pledged-size mismatch
+                // leaves a frame that cannot be completed: abandon the frame either way.
+                self.reset();
+                Step::err(r, w, e)
+            }
+        }
+    }
+
+    fn reset(&mut self) {
+        self.state = FrameState::Idle;
+        self.pledged = None;
+        self.total = 0;
+        self.staged_pos = 0;
+        self.staged_len = 0;
+    }
+}
