@@ -206,7 +206,7 @@ fn main() {
     common::table(
         &format!("LZ4 frame vs liblz4 ({} MB: {})", n / 1_000_000, samples.iter().map(|s| s.name.as_str()).collect::<Vec<_>>().join(", ")),
         &format!(
-            "MB/s of uncompressed data, median of {} interleaved rounds (a decode round decodes the frame {DEC_REPEAT} times). Encoder: `codec::Encoder` (FINISH, one call) vs `LZ4F_compressFrame`; decoder: `codec::Decoder` (the Rust frame parser) vs `LZ4F_decompress`, both into one big buffer. Both decoders decode the frame our encoder made.",
+            "MB/s of uncompressed data, best of {} interleaved rounds (a decode round decodes the frame {DEC_REPEAT} times). Encoder: `codec::Encoder` (FINISH, one call) vs `LZ4F_compressFrame`; decoder: `codec::Decoder` (the Rust frame parser) vs `LZ4F_decompress`, both into one big buffer. Both decoders decode the frame our encoder made.",
             common::rounds()
         ),
         &["frame", "ratio ours / LZ4F", "encode ours", "encode LZ4F", "enc ours/LZ4F", "decode ours", "decode LZ4F", "dec ours/LZ4F"],
