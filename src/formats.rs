@@ -95,6 +95,9 @@ fn not_yet(fmt: Format) -> Error {
 pub fn new_encoder(fmt: Format) -> Result<Box<dyn EncoderCore>> {
     match fmt {
         Format::Zstd => Ok(Box::new(crate::zstd::ZstdEncoder::new()?)),
+        Format::Xz | Format::Lzma2Raw | Format::LzmaAlone => {
+            Ok(Box::new(crate::xz::new_encoder(fmt)?))
+        }
         _ => Err(not_yet(fmt)),
     }
 }
@@ -102,6 +105,9 @@ pub fn new_encoder(fmt: Format) -> Result<Box<dyn EncoderCore>> {
 pub fn new_decoder(fmt: Format) -> Result<Box<dyn DecoderCore>> {
     match fmt {
         Format::Zstd => Ok(Box::new(crate::zstd::ZstdDecoder::new()?)),
+        Format::Xz | Format::Lzma2Raw | Format::LzmaAlone => {
+            Ok(Box::new(crate::xz::new_decoder(fmt)))
+        }
         _ => Err(not_yet(fmt)),
     }
 }
@@ -114,6 +120,9 @@ pub fn unmarshal_decoder(
 ) -> Result<Box<dyn DecoderCore>> {
     match fmt {
         Format::Zstd => Ok(Box::new(crate::zstd::ZstdDecoder::unmarshal(r, dict)?)),
+        Format::Xz | Format::Lzma2Raw | Format::LzmaAlone => {
+            Ok(Box::new(crate::xz::unmarshal_decoder(fmt, r, dict)?))
+        }
         _ => Err(not_yet(fmt)),
     }
 }
@@ -131,6 +140,7 @@ pub fn state_fingerprint(fmt: Format) -> Vec<u8> {
 pub fn param_spec(fmt: Format, p: codec_param) -> Option<ParamSpec> {
     match fmt {
         Format::Zstd => crate::zstd::param_spec(p),
+        Format::Xz | Format::Lzma2Raw | Format::LzmaAlone => crate::xz::param_spec(fmt, p),
         _ => None,
     }
 }
@@ -148,6 +158,7 @@ pub fn auto_decoder_param_spec(p: codec_param) -> Option<ParamSpec> {
 pub fn compress_bound(fmt: Format, n: usize) -> usize {
     match fmt {
         Format::Zstd => crate::zstd::compress_bound(n),
+        Format::Xz | Format::Lzma2Raw | Format::LzmaAlone => crate::xz::compress_bound(fmt, n),
         _ => 0,
     }
 }
@@ -156,6 +167,7 @@ pub fn compress_bound(fmt: Format, n: usize) -> usize {
 pub fn frame_info(fmt: Format, src: &[u8]) -> Result<codec_frame_header> {
     match fmt {
         Format::Zstd => crate::zstd::frame_info(src),
+        Format::Xz | Format::Lzma2Raw | Format::LzmaAlone => crate::xz::frame_info(fmt, src),
         _ => Err(not_yet(fmt)),
     }
 }
@@ -164,6 +176,7 @@ pub fn frame_info(fmt: Format, src: &[u8]) -> Result<codec_frame_header> {
 pub fn frame_size(fmt: Format, src: &[u8]) -> Result<u64> {
     match fmt {
         Format::Zstd => crate::zstd::frame_size(src),
+        Format::Xz | Format::Lzma2Raw | Format::LzmaAlone => crate::xz::frame_size(fmt, src),
         _ => Err(not_yet(fmt)),
     }
 }
