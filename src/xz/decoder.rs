@@ -41,9 +41,12 @@ enum St {
     RawData,
     AloneHeader,
     AloneData,
+    /// After a .lzma stream of known size: the rest of the input is ignored, as liblzma does
+    /// (the encoder's last range-coder byte may be left unread).
+    AloneTail,
 }
 
-const STS: [St; 13] = [
+const STS: [St; 14] = [
     St::StreamHeader,
     St::BlockStart,
     St::BlockHeader,
@@ -57,6 +60,7 @@ const STS: [St; 13] = [
     St::RawData,
     St::AloneHeader,
     St::AloneData,
+    St::AloneTail,
 ];
 
 /// Sums over blocks, or over index records (liblzma's index_hash, in O(1) space).
@@ -180,6 +184,8 @@ pub struct XzDecoder {
     blocks: Sums,
     index: IndexState,
     payload: Option<Payload>,
+    /// .lzma: the current stream's header gave its size.
+    alone_known: bool,
 }
 
 fn corrupt(msg: impl Into<String>) -> Error {
@@ -278,6 +284,7 @@ impl XzDecoder {
             blocks: Sums::default(),
             index: IndexState::default(),
             payload: None,
+            alone_known: false,
         }
     }
 
@@ -717,9 +724,14 @@ impl XzDecoder {
                         return Err(memlimit_error(".lzma stream", need, self.memlimit).at(at));
                     }
                     let size = (size != u64::MAX).then_some(size);
+                    self.alone_known = size.is_some();
                     self.payload = Some(Payload::lzma1(dict, props, size));
                     self.hdr.clear();
                     self.st = St::AloneData;
+                }
+                St::AloneTail => {
+                    *read = src.len();
+                    return Ok(Status::Ok);
                 }
                 St::RawData | St::AloneData => {
                     let payload = self.payload.as_mut().expect("stream has a payload");
@@ -736,7 +748,11 @@ impl XzDecoder {
                         PStatus::NeedInput => return Ok(Status::Ok),
                         PStatus::End => {
                             self.payload = None;
-                            self.st = Self::initial(self.kind);
+                            self.st = if self.st == St::AloneData && self.alone_known {
+                                St::AloneTail
+                            } else {
+                                Self::initial(self.kind)
+                            };
                             return Ok(Status::FrameEnd);
                         }
                     }
@@ -755,14 +771,14 @@ impl XzDecoder {
         let raw_dict = r.u32_in("raw dictionary size", 4096, 3 << 29)?;
         let raw_delta = r.u32_in("raw delta distance", 0, 256)?;
         let raw_bcj = r.bool("raw x86 filter")?;
-        let st = STS[r.u8_max("xz decoder stage", 12)? as usize];
+        let st = STS[r.u8_max("xz decoder stage", 13)? as usize];
         let ok_st = match kind {
             Kind::Xz => !matches!(
                 st,
-                St::RawStart | St::RawData | St::AloneHeader | St::AloneData
+                St::RawStart | St::RawData | St::AloneHeader | St::AloneData | St::AloneTail
             ),
             Kind::Raw => matches!(st, St::RawStart | St::RawData),
-            Kind::Alone => matches!(st, St::AloneHeader | St::AloneData),
+            Kind::Alone => matches!(st, St::AloneHeader | St::AloneData | St::AloneTail),
         };
         if !ok_st {
             return Err(Error::state("decoder stage does not belong to its format"));
@@ -832,6 +848,7 @@ impl XzDecoder {
         } else {
             None
         };
+        let alone_known = r.bool("known .lzma size")?;
         Ok(XzDecoder {
             kind,
             memlimit,
@@ -852,6 +869,7 @@ impl XzDecoder {
             blocks,
             index,
             payload,
+            alone_known,
         })
     }
 
@@ -895,7 +913,7 @@ impl DecoderCore for XzDecoder {
         match self.st {
             St::StreamHeader | St::AloneHeader => self.hdr.is_empty(),
             St::StreamPadding => self.padding % 4 == 0,
-            St::RawStart => true,
+            St::RawStart | St::AloneTail => true,
             _ => false,
         }
     }
@@ -956,6 +974,7 @@ impl DecoderCore for XzDecoder {
         if let Some(p) = &self.payload {
             p.marshal(w);
         }
+        w.bool(self.alone_known);
         Ok(())
     }
 }

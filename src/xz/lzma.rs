@@ -584,6 +584,19 @@ impl LzmaDec {
                 if self.temp_len != 0 {
                     return (ip, Err(corrupt("input left inside the data")));
                 }
+                // liblzma normalises the range coder once more when known-size data ends;
+                // matching it keeps the input accounting identical.
+                if self.range < TOP {
+                    let Some(&b) = inp.get(ip) else {
+                        if inp_final {
+                            return (ip, Err(corrupt("the data ends inside the range coder")));
+                        }
+                        return (ip, Ok(Ev::NeedInput));
+                    };
+                    ip += 1;
+                    self.range <<= 8;
+                    self.code = (self.code << 8) | b as u32;
+                }
                 if self.code != 0 {
                     return (ip, Err(corrupt("the range coder did not end cleanly")));
                 }

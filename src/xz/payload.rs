@@ -132,7 +132,7 @@ impl Payload {
         let (mut r, mut w) = (0, 0);
         let mut need_input = false;
         loop {
-            if self.win.has_pending() {
+            if self.win.has_pending() || self.filters.has_ready() {
                 let (c, p) = self.filters.run(self.win.pending(), &mut dst[w..]);
                 self.win.consume(c);
                 w += p;
