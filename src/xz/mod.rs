@@ -58,9 +58,9 @@ pub fn unmarshal_decoder(
 }
 
 /// Largest thread count the multithreaded xz encoder accepts here.
-pub const THREADS_MAX: i64 = 256;
+pub(crate) const THREADS_MAX: i64 = 256;
 /// Largest LZMA dictionary: 1.5 GiB (liblzma's limit for its encoders).
-pub const DICT_SIZE_MAX: i64 = 3 << 29;
+pub(crate) const DICT_SIZE_MAX: i64 = 3 << 29;
 
 pub fn param_spec(f: Format, p: codec_param) -> Option<ParamSpec> {
     let lzma_enc = match p {
