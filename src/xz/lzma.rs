@@ -309,6 +309,24 @@ impl Rc<'_> {
         }
     }
 
+    /// `bit` without data-dependent branches (for the poorly predictable literal bits).
+    #[inline(always)]
+    fn bit_bl<const DRY: bool>(&mut self, p: &mut u16) -> u32 {
+        self.normalize();
+        let prob = *p as u32;
+        let bound = (self.range >> 11) * prob;
+        let bit = (self.code >= bound) as u32;
+        let mask = 0u32.wrapping_sub(bit);
+        self.range = bound ^ (mask & (bound ^ self.range.wrapping_sub(bound)));
+        self.code = self.code.wrapping_sub(bound & mask);
+        if !DRY {
+            // bit 0: p + ((2048 - p) >> 5); bit 1: p - (p >> 5).
+            let d = (prob as i32 - (!mask & 2017) as i32) >> 5;
+            *p = (prob as i32 - d) as u16;
+        }
+        bit
+    }
+
     #[inline(always)]
     fn tree<const DRY: bool, const N: usize>(&mut self, probs: &mut [u16; N]) -> u32 {
         let mut m = 1usize;
@@ -332,8 +350,8 @@ impl Rc<'_> {
     #[inline(always)]
     fn literal<const DRY: bool>(&mut self, probs: &mut [u16; 0x400]) -> u8 {
         let mut s = 1usize;
-        while s < 0x100 {
-            s = (s << 1) | self.bit::<DRY>(&mut probs[s]) as usize;
+        for _ in 0..8 {
+            s = (s << 1) | self.bit_bl::<DRY>(&mut probs[s & 0xFF]) as usize;
         }
         s as u8
     }
@@ -343,12 +361,13 @@ impl Rc<'_> {
         let mut s = 1u32;
         let mut off = 0x100u32;
         let mut mb = mb;
-        while s < 0x100 {
+        for _ in 0..8 {
             mb <<= 1;
             let mbit = mb & off;
-            let b = self.bit::<DRY>(&mut probs[((off + mbit + s) & 0x3FF) as usize]);
+            let b = self.bit_bl::<DRY>(&mut probs[((off + mbit + s) & 0x3FF) as usize]);
             s = (s << 1) | b;
-            off &= if b == 0 { !mbit } else { mbit };
+            // b = 1 keeps `mbit`, b = 0 keeps `!mbit`.
+            off &= !(mbit ^ 0u32.wrapping_sub(b));
         }
         s as u8
     }
@@ -384,10 +403,10 @@ fn symbol<const DRY: bool>(
     rc: &mut Rc<'_>,
     state: usize,
     ps: usize,
-    lit: usize,
-    match_byte: u32,
+    lit_ctx: impl FnOnce() -> (usize, u32),
 ) -> Sym {
     if rc.bit::<DRY>(&mut p.is_match[state & 15][ps & 15]) == 0 {
+        let (lit, match_byte) = lit_ctx();
         let probs = &mut p.literal[lit & 15];
         let b = if state < 7 {
             rc.literal::<DRY>(probs)
@@ -396,6 +415,12 @@ fn symbol<const DRY: bool>(
         };
         return Sym::Lit(b);
     }
+    match_symbol::<DRY>(p, rc, state, ps)
+}
+
+/// The rest of a symbol whose is-match bit was 1.
+#[inline(always)]
+fn match_symbol<const DRY: bool>(p: &mut Probs, rc: &mut Rc<'_>, state: usize, ps: usize) -> Sym {
     if rc.bit::<DRY>(&mut p.is_rep[state & 15]) == 0 {
         let len = rc.len::<DRY>(&mut p.match_len, ps);
         let ls = (len - 2).min(3) as usize;
@@ -700,15 +725,15 @@ impl LzmaDec {
         Ok(false)
     }
 
+    /// Literal coder index and match byte at `pos`.
     #[inline(always)]
-    fn ctx(&self, buf: &[u8], pos: usize, full: usize) -> (usize, usize, u32) {
-        let ps = pos & ((1usize << self.pb) - 1);
-        let prev = if full == 0 {
-            0
-        } else if pos == 0 {
+    fn lit_ctx(&self, buf: &[u8], pos: usize, full: usize) -> (usize, u32) {
+        let prev = if pos > 0 {
+            buf[pos - 1]
+        } else if full > 0 {
             buf[buf.len() - 1]
         } else {
-            buf[pos - 1]
+            0
         } as usize;
         let lit = ((pos & ((1usize << self.lp) - 1)) << self.lc) + (prev >> (8 - self.lc));
         let mb = if self.state >= 7 {
@@ -722,7 +747,7 @@ impl LzmaDec {
         } else {
             0
         };
-        (ps, lit, mb)
+        (lit, mb)
     }
 
     /// Symbols straight from `inp` while a whole symbol is surely there.
@@ -746,9 +771,43 @@ impl LzmaDec {
         let mut full = win.full;
         let buf = &mut win.buf[..];
         let mut out = Ok(None);
+        let pb_mask = (1usize << self.pb) - 1;
+        let lp_mask = (1usize << self.lp) - 1;
+        let lc = self.lc;
         while rc.ip <= end && pos < limit {
-            let (ps, lit, mb) = self.ctx(buf, pos, full);
-            let sym = symbol::<false>(&mut self.p, &mut rc, self.state as usize, ps, lit, mb);
+            let ps = pos & pb_mask;
+            let state = self.state as usize;
+            if rc.bit::<false>(&mut self.p.is_match[state & 15][ps & 15]) == 0 {
+                // Literals inline: most symbols are literals.
+                let prev = if pos > 0 {
+                    buf[pos - 1]
+                } else if full > 0 {
+                    buf[buf.len() - 1]
+                } else {
+                    0
+                } as usize;
+                let lit = ((pos & lp_mask) << lc) + (prev >> (8 - lc));
+                let probs = &mut self.p.literal[lit & 15];
+                let b = if state < 7 {
+                    rc.literal::<false>(probs)
+                } else {
+                    let d = self.reps[0] as usize;
+                    let src = if pos > d {
+                        pos - d - 1
+                    } else {
+                        pos + buf.len() - d - 1
+                    };
+                    rc.literal_matched::<false>(probs, buf[src] as u32)
+                };
+                buf[pos] = b;
+                pos += 1;
+                if full < size {
+                    full += 1;
+                }
+                self.state = LIT_NEXT[state & 15] as u32;
+                continue;
+            }
+            let sym = match_symbol::<false>(&mut self.p, &mut rc, state, ps);
             match self.apply(sym, buf, &mut pos, &mut full, size, limit) {
                 Ok(false) => {
                     if self.pending > 0 {
@@ -786,7 +845,8 @@ impl LzmaDec {
         let n = (TEMP_CAP - old).min(inp.len() - *ip);
         self.temp[old..old + n].copy_from_slice(&inp[*ip..*ip + n]);
         let total = old + n;
-        let (ps, lit, mb) = self.ctx(&win.buf, win.pos, win.full);
+        let ps = win.pos & ((1usize << self.pb) - 1);
+        let (lit, mb) = self.lit_ctx(&win.buf, win.pos, win.full);
         let temp = self.temp;
         let mut rc = Rc {
             range: self.range,
@@ -794,7 +854,7 @@ impl LzmaDec {
             buf: &temp[..total],
             ip: 0,
         };
-        symbol::<true>(&mut self.p, &mut rc, self.state as usize, ps, lit, mb);
+        symbol::<true>(&mut self.p, &mut rc, self.state as usize, ps, || (lit, mb));
         if rc.ip > total {
             if inp_final && *ip + n == inp.len() {
                 return Err(corrupt("the data ends inside a symbol"));
@@ -814,7 +874,7 @@ impl LzmaDec {
             buf: &temp[..total],
             ip: 0,
         };
-        let sym = symbol::<false>(&mut self.p, &mut rc, self.state as usize, ps, lit, mb);
+        let sym = symbol::<false>(&mut self.p, &mut rc, self.state as usize, ps, || (lit, mb));
         self.range = rc.range;
         self.code = rc.code;
         let used = rc.ip;
@@ -931,6 +991,9 @@ impl LzmaDec {
         })
     }
 }
+
+/// Next state after a literal.
+const LIT_NEXT: [u8; 16] = [0, 0, 0, 0, 1, 2, 3, 4, 5, 6, 4, 5, 0, 0, 0, 0];
 
 /// Probabilities outside the literal coders.
 const PROBS_FIXED: usize = 12 * (16 + 16 + 4) + 4 * 64 + 114 + 16 + 2 * (2 + 128 + 128 + 256);
