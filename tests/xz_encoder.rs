@@ -392,3 +392,24 @@ fn parameter_bounds() {
         ErrorKind::Unsupported
     );
 }
+
+#[test]
+fn flush_with_delta_filter() {
+    let data = text(30_000, 8);
+    for f in [Format::Xz, Format::Lzma2Raw] {
+        let p = [(CODEC_PARAM_XZ_DELTA_DIST, 3), (LEVEL, 1)];
+        let mut e = encoder(f, &p, None);
+        let mut c = encode_with(&mut e, &data[..12_345], Action::Flush, 500);
+        let dp: Vec<_> = p
+            .iter()
+            .copied()
+            .filter(|x| f == Format::Lzma2Raw && x.0 != LEVEL)
+            .collect();
+        let mut d = decoder(Some(f), &dp, None);
+        let o = run_decoder(&mut d, &c, 0, 0, &mut Rng(2));
+        assert!(o.err.is_none() && o.out == &data[..12_345], "{f:?}");
+        c.extend(encode_with(&mut e, &data[12_345..], Action::Finish, 500));
+        let o = decode(f, &dp, &c);
+        assert!(o.ok && o.out == data, "{f:?}");
+    }
+}
