@@ -113,6 +113,31 @@ fn cases() -> Vec<Case> {
         data: data[..110_000].to_vec(),
     });
 
+    // Dictionaries smaller than the data: the window wraps (and is marshalled whole).
+    let c = compress(
+        Format::Xz,
+        &[(LEVEL, 6), (CODEC_PARAM_XZ_DICT_SIZE, 1 << 16)],
+        &data,
+    );
+    v.push(Case {
+        name: "xz 64 KiB dictionary (wrapping)",
+        format: Format::Xz,
+        params: vec![],
+        dict: None,
+        comp: c,
+        data: data.clone(),
+    });
+    let raw = [(CODEC_PARAM_XZ_DICT_SIZE, 4096)];
+    let c = compress(Format::Lzma2Raw, &[raw[0], (LEVEL, 2)], &data[..80_000]);
+    v.push(Case {
+        name: "raw 4 KiB dictionary (wrapping)",
+        format: Format::Lzma2Raw,
+        params: raw.to_vec(),
+        dict: None,
+        comp: c,
+        data: data[..80_000].to_vec(),
+    });
+
     let r = Rng(4).bytes(70_000);
     let c = compress(Format::Xz, &[(LEVEL, 6)], &r);
     v.push(Case {
