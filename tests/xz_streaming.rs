@@ -466,3 +466,61 @@ fn wrong_dictionary_or_format_is_refused() {
     );
     assert!(Decoder::unmarshal(&blob, c.dict.clone()).is_ok());
 }
+
+/// On corrupted input too, the outcome (output, error kind, end state) does not depend on
+/// how input and output are split.
+#[test]
+fn corrupted_input_is_chunking_independent() {
+    let data = text(4000, 17);
+    let streams = [
+        (
+            Format::Xz,
+            vec![],
+            compress(Format::Xz, &[(LEVEL, 1), (CODEC_PARAM_CHECKSUM, 4)], &data),
+        ),
+        (
+            Format::Xz,
+            vec![],
+            compress(Format::Xz, &[(CODEC_PARAM_XZ_BCJ_X86, 1)], &x86ish(4000, 2)),
+        ),
+        (
+            Format::LzmaAlone,
+            vec![],
+            compress(Format::LzmaAlone, &[(LEVEL, 1)], &data),
+        ),
+        (
+            Format::Lzma2Raw,
+            vec![(CODEC_PARAM_XZ_DICT_SIZE, 4096)],
+            compress(Format::Lzma2Raw, &[(CODEC_PARAM_XZ_DICT_SIZE, 4096)], &data),
+        ),
+    ];
+    let mut r = Rng(123);
+    for (f, params, c) in &streams {
+        for _ in 0..400 {
+            let mut b = c.clone();
+            for _ in 0..1 + r.below(3) {
+                let i = r.below(b.len());
+                b[i] = r.next() as u8;
+            }
+            if r.below(4) == 0 {
+                b.truncate(r.below(b.len()));
+            }
+            let mut p = params.clone();
+            p.push((CODEC_PARAM_MEMLIMIT, 1 << 30));
+            let one = decode(*f, &p, &b);
+            let mut d = decoder(Some(*f), &p, None);
+            let (a, o) = (1 + r.below(50), 1 + r.below(50));
+            let many = run_decoder(&mut d, &b, a, o, &mut r);
+            assert_eq!(
+                one.out, many.out,
+                "{f:?}: output depends on chunking ({a}, {o})"
+            );
+            assert_eq!(one.ok, many.ok, "{f:?}: verdict depends on chunking");
+            assert_eq!(
+                one.err.map(|e| e.0),
+                many.err.map(|e| e.0),
+                "{f:?}: error kind depends on chunking"
+            );
+        }
+    }
+}

@@ -4,7 +4,7 @@
 
 use super::filters::Filters;
 use super::lzma::{Ev, LzmaDec, Window};
-use crate::error::{Error, Result};
+use crate::error::{Error, ErrorKind, Result};
 use crate::state::{StateReader, StateWriter};
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -64,6 +64,9 @@ pub(crate) struct Payload {
     mode: Mode,
     filters: Filters,
     lz_done: bool,
+    /// An error found while decoded output was still waiting for room: reported once that
+    /// output is delivered, so what a caller receives does not depend on buffer sizes.
+    deferred: Option<Error>,
 }
 
 fn corrupt(msg: impl std::fmt::Display) -> Error {
@@ -105,6 +108,7 @@ impl Payload {
             }),
             filters,
             lz_done: false,
+            deferred: None,
         })
     }
 
@@ -118,6 +122,7 @@ impl Payload {
             mode: Mode::Lzma1(size),
             filters: Filters::default(),
             lz_done: false,
+            deferred: None,
         }
     }
 
@@ -139,6 +144,9 @@ impl Payload {
             }
             if self.win.has_pending() || self.filters.has_ready() {
                 return (r, w, Ok(PStatus::OutputFull));
+            }
+            if let Some(e) = self.deferred.take() {
+                return (r, w, Err(e.at(r as i64)));
             }
             if self.lz_done {
                 let (p, done) = self.filters.finish(&mut dst[w..]);
@@ -166,10 +174,14 @@ impl Payload {
                 Ok(Ev::Limit) => {}
                 Ok(Ev::Done) => self.lz_done = true,
                 Err(e) => {
-                    // Deliver what was decoded before the error.
+                    // Deliver what was decoded before the error first.
                     let (c, p) = self.filters.run(self.win.pending(), &mut dst[w..]);
                     self.win.consume(c);
                     w += p;
+                    if self.win.has_pending() || self.filters.has_ready() {
+                        self.deferred = Some(e);
+                        return (r, w, Ok(PStatus::OutputFull));
+                    }
                     return (r, w, Err(e.at(r as i64)));
                 }
             }
@@ -344,6 +356,16 @@ impl Payload {
         self.lz.marshal(w);
         self.filters.marshal(w);
         w.bool(self.lz_done);
+        w.bool(self.deferred.is_some());
+        if let Some(e) = &self.deferred {
+            w.u8(match e.kind {
+                ErrorKind::Corrupt => 0,
+                ErrorKind::NoMem => 1,
+                ErrorKind::Unsupported => 2,
+                _ => 3,
+            });
+            w.bytes(e.msg.as_bytes());
+        }
     }
 
     /// `max_dict`: the largest dictionary the state may declare (the memory limit).
@@ -391,12 +413,25 @@ impl Payload {
         }
         let filters = Filters::unmarshal(r)?;
         let lz_done = r.bool("payload finished")?;
+        let deferred = if r.bool("deferred error")? {
+            let kind = match r.u8_max("deferred error kind", 3)? {
+                0 => ErrorKind::Corrupt,
+                1 => ErrorKind::NoMem,
+                2 => ErrorKind::Unsupported,
+                _ => ErrorKind::Internal,
+            };
+            let msg = r.bytes("deferred error message", 1024)?;
+            Some(Error::new(kind, String::from_utf8_lossy(msg).into_owned()))
+        } else {
+            None
+        };
         Ok(Payload {
             win,
             lz,
             mode,
             filters,
             lz_done,
+            deferred,
         })
     }
 }
