@@ -85,7 +85,7 @@ fn vli_size(v: u64) -> u64 {
 
 impl Sums {
     fn add(&mut self, unpadded: u64, unc: u64) {
-        self.count += 1;
+        self.count = self.count.wrapping_add(1);
         self.blocks_size = self.blocks_size.wrapping_add((unpadded + 3) & !3);
         self.unc_size = self.unc_size.wrapping_add(unc);
         self.list_size = self
@@ -328,7 +328,7 @@ impl XzDecoder {
         if crc32(&h[..size - 4]) != stored {
             return Err(corrupt(format!(
                 "block {} header CRC32 mismatch",
-                self.blocks.count + 1
+                self.blocks.count.wrapping_add(1)
             )));
         }
         let flags = h[1];
@@ -432,7 +432,7 @@ impl XzDecoder {
         if ix.seq != Ix::Crc {
             ix.crc = h.finalize();
         }
-        ix.size += 1;
+        ix.size = ix.size.wrapping_add(1);
         match ix.seq {
             Ix::Count | Ix::Unpadded | Ix::Uncompressed => {
                 if !vli_step(&mut ix.vli, &mut ix.vli_len, b)? {
@@ -615,7 +615,7 @@ impl XzDecoder {
                     if self.check.matches(&self.hdr) == Some(false) {
                         return Err(Error::checksum(format!(
                             "block {}: {} check mismatch",
-                            self.blocks.count + 1,
+                            self.blocks.count.wrapping_add(1),
                             self.check.name()
                         ))
                         .at(*read as i64 - n as i64));
@@ -638,7 +638,7 @@ impl XzDecoder {
                         if stored != self.index.crc {
                             return Err(corrupt("index CRC32 mismatch").at(*read as i64));
                         }
-                        self.index.size += 4;
+                        self.index.size = self.index.size.wrapping_add(4);
                         self.hdr.clear();
                         self.index_done().map_err(|e| e.at(*read as i64))?;
                         self.st = St::StreamFooter;
@@ -689,7 +689,7 @@ impl XzDecoder {
                         break;
                     }
                     *read += 1;
-                    self.padding += 1;
+                    self.padding = self.padding.wrapping_add(1);
                 },
                 St::RawStart => {
                     if *read == src.len() {
@@ -810,7 +810,7 @@ impl XzDecoder {
         let comp_decl = r.u64("declared compressed size")?;
         let unc_decl = r.u64("declared uncompressed size")?;
         let comp = r.u64_in("compressed size", 0, VLI_MAX)?;
-        let unc = r.u64("uncompressed size")?;
+        let unc = r.u64_in("uncompressed size", 0, VLI_MAX)?;
         let padding = r.u64("padding")?;
         if st == St::BlockPadding && padding > 3 {
             return Err(Error::state("block padding longer than 3 bytes"));
