@@ -187,6 +187,8 @@ fn lzma_options(
 /// Owns the option structs a filter array points into; valid while it lives.
 struct Chain {
     _lzma: Box<l::lzma_options_lzma>,
+    /// Boxed so the addresses in `filters` stay valid while the Vec grows.
+    #[allow(clippy::vec_box)]
     _deltas: Vec<Box<OptionsDelta>>,
     filters: Vec<l::lzma_filter>,
 }
