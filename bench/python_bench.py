@@ -1,6 +1,6 @@
 #!/usr/bin/env python3
 """Python `codec` vs the usual Python bindings, same process, same data, interleaved rounds,
-medians. Prints markdown (run by bench/run.sh; CODEC_BENCH_DATA = directory of Silesia files,
+best round of each. Prints markdown (run by bench/run.sh; CODEC_BENCH_DATA = directory of Silesia files,
 generated data when unset; CODEC_BENCH_ROUNDS, CODEC_BENCH_LIMIT as for the Rust benches).
 
 Rows: one-shot compress and decompress per file and for all files together; zstd level 3 vs
@@ -54,7 +54,8 @@ def race(fns):
             t = time.perf_counter()
             f()
             times[i].append(time.perf_counter() - t)
-    return [sorted(t)[len(t) // 2] for t in times]
+    # best round: the work is deterministic, interference only adds time
+    return [min(t) for t in times]
 
 
 def table(title, note, header, rows):
@@ -109,7 +110,7 @@ def main():
     global ROUNDS
     files = samples()
     inputs = files + ([("all files", b"".join(d for _, d in files))] if len(files) > 1 else [])
-    print(f"Python {sys.version.split()[0]}; {codec.version()}; {ROUNDS} rounds, medians; MB = 10^6 bytes.\n")
+    print(f"Python {sys.version.split()[0]}; {codec.version()}; best of {ROUNDS} interleaved rounds; MB = 10^6 bytes.\n")
 
     import pyzstd
     import zstandard

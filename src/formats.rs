@@ -79,16 +79,14 @@ pub fn decoder_format(f: codec_format) -> Result<Option<Format>> {
     }
 }
 
-fn not_yet(fmt: Format) -> Error {
-    Error::unsupported(format!("format {} is not available in this build", fmt.name()))
-}
-
 pub fn new_encoder(fmt: Format) -> Result<Box<dyn EncoderCore>> {
     match fmt {
         Format::Zstd => Ok(Box::new(crate::zstd::ZstdEncoder::new()?)),
         Format::Lz4Frame => Ok(Box::new(crate::lz4::Lz4FrameEncoder::new()?)),
         Format::Lz4Blocks => Ok(Box::new(crate::lz4::Lz4BlocksEncoder::new())),
-        _ => Err(not_yet(fmt)),
+        Format::Xz | Format::Lzma2Raw | Format::LzmaAlone => {
+            Ok(Box::new(crate::xz::new_encoder(fmt)?))
+        }
     }
 }
 
@@ -97,7 +95,9 @@ pub fn new_decoder(fmt: Format) -> Result<Box<dyn DecoderCore>> {
         Format::Zstd => Ok(Box::new(crate::zstd::ZstdDecoder::new()?)),
         Format::Lz4Frame => Ok(Box::new(crate::lz4::Lz4FrameDecoder::new())),
         Format::Lz4Blocks => Ok(Box::new(crate::lz4::Lz4BlocksDecoder::new())),
-        _ => Err(not_yet(fmt)),
+        Format::Xz | Format::Lzma2Raw | Format::LzmaAlone => {
+            Ok(Box::new(crate::xz::new_decoder(fmt)))
+        }
     }
 }
 
@@ -111,7 +111,9 @@ pub fn unmarshal_decoder(
         Format::Zstd => Ok(Box::new(crate::zstd::ZstdDecoder::unmarshal(r, dict)?)),
         Format::Lz4Frame => Ok(Box::new(crate::lz4::Lz4FrameDecoder::unmarshal(r, dict)?)),
         Format::Lz4Blocks => Ok(Box::new(crate::lz4::Lz4BlocksDecoder::unmarshal(r, dict)?)),
-        _ => Err(not_yet(fmt)),
+        Format::Xz | Format::Lzma2Raw | Format::LzmaAlone => {
+            Ok(Box::new(crate::xz::unmarshal_decoder(fmt, r, dict)?))
+        }
     }
 }
 
@@ -130,7 +132,7 @@ pub fn param_spec(fmt: Format, p: codec_param) -> Option<ParamSpec> {
         Format::Zstd => crate::zstd::param_spec(p),
         Format::Lz4Frame => crate::lz4::frame_param_spec(p),
         Format::Lz4Blocks => crate::lz4::blocks_param_spec(p),
-        _ => None,
+        Format::Xz | Format::Lzma2Raw | Format::LzmaAlone => crate::xz::param_spec(fmt, p),
     }
 }
 
@@ -149,7 +151,7 @@ pub fn compress_bound(fmt: Format, n: usize) -> usize {
         Format::Zstd => crate::zstd::compress_bound(n),
         Format::Lz4Frame => crate::lz4::frame_compress_bound(n),
         Format::Lz4Blocks => crate::lz4::blocks_compress_bound(n),
-        _ => 0,
+        Format::Xz | Format::Lzma2Raw | Format::LzmaAlone => crate::xz::compress_bound(fmt, n),
     }
 }
 
@@ -161,7 +163,7 @@ pub fn frame_info(fmt: Format, src: &[u8]) -> Result<codec_frame_header> {
         Format::Lz4Blocks => Err(Error::unsupported(
             "LZ4 block streams have no frame header to inspect",
         )),
-        _ => Err(not_yet(fmt)),
+        Format::Xz | Format::Lzma2Raw | Format::LzmaAlone => crate::xz::frame_info(fmt, src),
     }
 }
 
@@ -173,7 +175,7 @@ pub fn frame_size(fmt: Format, src: &[u8]) -> Result<u64> {
         Format::Lz4Blocks => Err(Error::unsupported(
             "LZ4 block streams have no frames",
         )),
-        _ => Err(not_yet(fmt)),
+        Format::Xz | Format::Lzma2Raw | Format::LzmaAlone => crate::xz::frame_size(fmt, src),
     }
 }
 

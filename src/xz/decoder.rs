@@ -1,0 +1,980 @@
+//! The push-style decoder for .xz, raw LZMA2 and .lzma. One state machine, all of whose
+//! state is plain data: it clones with `derive(Clone)` and marshals field by field.
+
+use std::sync::Arc;
+
+use super::check::{check_size, crc32, Check, Sha256};
+use super::filters::{FilterSpec, Filters};
+use super::lzma::window_size;
+use super::payload::{decode_props, PStatus, Payload};
+use crate::abi::*;
+use crate::core::{DecoderCore, Status, Step};
+use crate::dict::Dict;
+use crate::error::{Error, Result};
+use crate::state::{StateReader, StateWriter};
+
+pub(crate) const XZ_MAGIC: [u8; 6] = [0xFD, b'7', b'z', b'X', b'Z', 0];
+pub(crate) const FOOTER_MAGIC: [u8; 2] = [b'Y', b'Z'];
+pub(crate) const DEFAULT_MEMLIMIT: u64 = 256 << 20;
+pub(crate) const RAW_DICT_DEFAULT: u32 = 8 << 20;
+const VLI_MAX: u64 = u64::MAX / 2;
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Kind {
+    Xz,
+    Raw,
+    Alone,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum St {
+    StreamHeader,
+    BlockStart,
+    BlockHeader,
+    BlockData,
+    BlockPadding,
+    BlockCheck,
+    Index,
+    StreamFooter,
+    StreamPadding,
+    RawStart,
+    RawData,
+    AloneHeader,
+    AloneData,
+    /// After a .lzma stream of known size: the rest of the input is ignored, as liblzma does
+    /// (the encoder's last range-coder byte may be left unread).
+    AloneTail,
+}
+
+const STS: [St; 14] = [
+    St::StreamHeader,
+    St::BlockStart,
+    St::BlockHeader,
+    St::BlockData,
+    St::BlockPadding,
+    St::BlockCheck,
+    St::Index,
+    St::StreamFooter,
+    St::StreamPadding,
+    St::RawStart,
+    St::RawData,
+    St::AloneHeader,
+    St::AloneData,
+    St::AloneTail,
+];
+
+/// Sums over blocks, or over index records (liblzma's index_hash, in O(1) space).
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+struct Sums {
+    count: u64,
+    blocks_size: u64,
+    unc_size: u64,
+    list_size: u64,
+    hash: Sha256,
+}
+
+fn vli_size(v: u64) -> u64 {
+    let mut n = 1;
+    let mut v = v >> 7;
+    while v != 0 {
+        n += 1;
+        v >>= 7;
+    }
+    n
+}
+
+impl Sums {
+    fn add(&mut self, unpadded: u64, unc: u64) {
+        self.count = self.count.wrapping_add(1);
+        self.blocks_size = self.blocks_size.wrapping_add((unpadded + 3) & !3);
+        self.unc_size = self.unc_size.wrapping_add(unc);
+        self.list_size = self
+            .list_size
+            .wrapping_add(vli_size(unpadded) + vli_size(unc));
+        let mut rec = [0u8; 16];
+        rec[..8].copy_from_slice(&unpadded.to_le_bytes());
+        rec[8..].copy_from_slice(&unc.to_le_bytes());
+        self.hash.update(&rec);
+    }
+    fn marshal(&self, w: &mut StateWriter) {
+        w.u64(self.count);
+        w.u64(self.blocks_size);
+        w.u64(self.unc_size);
+        w.u64(self.list_size);
+        self.hash.marshal(w);
+    }
+    fn unmarshal(r: &mut StateReader<'_>) -> Result<Sums> {
+        Ok(Sums {
+            count: r.u64("block count")?,
+            blocks_size: r.u64("blocks size")?,
+            unc_size: r.u64("uncompressed size")?,
+            list_size: r.u64("index list size")?,
+            hash: Sha256::unmarshal(r)?,
+        })
+    }
+}
+
+/// Where the index parser is.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Ix {
+    Count,
+    Unpadded,
+    Uncompressed,
+    Padding,
+    Crc,
+}
+const IXS: [Ix; 5] = [
+    Ix::Count,
+    Ix::Unpadded,
+    Ix::Uncompressed,
+    Ix::Padding,
+    Ix::Crc,
+];
+
+#[derive(Clone, Debug)]
+struct IndexState {
+    seq: Ix,
+    vli: u64,
+    vli_len: u8,
+    remaining: u64,
+    unpadded: u64,
+    /// CRC32 of the index bytes so far (not finalized: crc32fast's running value).
+    crc: u32,
+    /// Index bytes so far, indicator included.
+    size: u64,
+    records: Sums,
+}
+
+impl Default for IndexState {
+    fn default() -> Self {
+        IndexState {
+            seq: Ix::Count,
+            vli: 0,
+            vli_len: 0,
+            remaining: 0,
+            unpadded: 0,
+            crc: 0,
+            size: 0,
+            records: Sums::default(),
+        }
+    }
+}
+
+#[derive(Clone)]
+pub struct XzDecoder {
+    kind: Kind,
+    memlimit: u64,
+    raw_dict: u32,
+    raw_delta: u32,
+    raw_bcj: bool,
+    dict: Option<Arc<Dict>>,
+    st: St,
+    /// Partial header / footer / check bytes.
+    hdr: Vec<u8>,
+    /// xz: stream flags of the current stream (the check id is `flags[1] & 15`).
+    flags: [u8; 2],
+    header_size: u32,
+    comp_decl: Option<u64>,
+    unc_decl: Option<u64>,
+    comp: u64,
+    unc: u64,
+    /// Block padding bytes still expected, or stream padding bytes seen.
+    padding: u64,
+    check: Check,
+    blocks: Sums,
+    index: IndexState,
+    payload: Option<Payload>,
+    /// .lzma: the current stream's header gave its size.
+    alone_known: bool,
+}
+
+fn corrupt(msg: impl Into<String>) -> Error {
+    Error::corrupt(msg)
+}
+
+fn memlimit_error(what: &str, need: u64, limit: u64) -> Error {
+    Error::memlimit(format!(
+        "the {what} needs a {need}-byte ({} MiB) dictionary, above the memory limit of {limit} bytes ({} MiB); raise CODEC_PARAM_MEMLIMIT to decode it",
+        need.div_ceil(1 << 20),
+        limit >> 20
+    ))
+}
+
+/// Decode a VLI byte; `Ok(true)` when the integer is complete.
+fn vli_step(v: &mut u64, n: &mut u8, b: u8) -> Result<bool> {
+    if *n >= 9 {
+        return Err(corrupt("variable-length integer too long"));
+    }
+    *v |= ((b & 0x7F) as u64) << (7 * *n as u32);
+    *n += 1;
+    if b & 0x80 == 0 {
+        if b == 0 && *n > 1 {
+            return Err(corrupt("variable-length integer is not minimally encoded"));
+        }
+        return Ok(true);
+    }
+    if *n == 9 {
+        return Err(corrupt("variable-length integer too long"));
+    }
+    Ok(false)
+}
+
+/// Read a whole VLI from a buffer.
+fn vli_read(b: &[u8], p: &mut usize) -> Result<u64> {
+    let (mut v, mut n) = (0u64, 0u8);
+    loop {
+        let Some(&x) = b.get(*p) else {
+            return Err(corrupt("block header too short for its fields"));
+        };
+        *p += 1;
+        if vli_step(&mut v, &mut n, x)? {
+            return Ok(v);
+        }
+    }
+}
+
+/// LZMA2 dictionary size from its properties byte.
+pub(crate) fn lzma2_dict_size(b: u8) -> Option<u64> {
+    if b & 0xC0 != 0 || b > 40 {
+        return None;
+    }
+    if b == 40 {
+        return Some(u32::MAX as u64);
+    }
+    Some((2 | (b as u64 & 1)) << (b / 2 + 11))
+}
+
+/// Parsed xz stream header (12 bytes): the stream flags.
+pub(crate) fn parse_stream_header(h: &[u8]) -> Result<[u8; 2]> {
+    if h[..6] != XZ_MAGIC {
+        return Err(corrupt("not an xz stream (bad magic)"));
+    }
+    let flags = [h[6], h[7]];
+    if u32::from_le_bytes(h[8..12].try_into().unwrap()) != crc32(&flags) {
+        return Err(corrupt("xz stream header CRC32 mismatch"));
+    }
+    if flags[0] != 0 || flags[1] & 0xF0 != 0 {
+        return Err(Error::unsupported(format!(
+            "xz stream flags {:02x} {:02x} are not supported (reserved bits set)",
+            flags[0], flags[1]
+        )));
+    }
+    Ok(flags)
+}
+
+impl XzDecoder {
+    pub(crate) fn new(kind: Kind) -> XzDecoder {
+        XzDecoder {
+            kind,
+            memlimit: DEFAULT_MEMLIMIT,
+            raw_dict: RAW_DICT_DEFAULT,
+            raw_delta: 0,
+            raw_bcj: false,
+            dict: None,
+            st: Self::initial(kind),
+            hdr: Vec::new(),
+            flags: [0; 2],
+            header_size: 0,
+            comp_decl: None,
+            unc_decl: None,
+            comp: 0,
+            unc: 0,
+            padding: 0,
+            check: Check::None,
+            blocks: Sums::default(),
+            index: IndexState::default(),
+            payload: None,
+            alone_known: false,
+        }
+    }
+
+    fn initial(kind: Kind) -> St {
+        match kind {
+            Kind::Xz => St::StreamHeader,
+            Kind::Raw => St::RawStart,
+            Kind::Alone => St::AloneHeader,
+        }
+    }
+
+    /// Bytes the current window has allocated (tests).
+    pub fn window_allocated(&self) -> usize {
+        self.payload.as_ref().map_or(0, |p| p.allocated())
+    }
+
+    /// Collect bytes into `hdr` until it holds `want`; true when it does.
+    fn fill(&mut self, src: &[u8], read: &mut usize, want: usize) -> bool {
+        let n = (want - self.hdr.len()).min(src.len() - *read);
+        self.hdr.extend_from_slice(&src[*read..*read + n]);
+        *read += n;
+        self.hdr.len() == want
+    }
+
+    fn raw_filters(&self) -> Result<Filters> {
+        let mut chain = Vec::new();
+        if self.raw_bcj {
+            chain.push(FilterSpec::X86(0));
+        }
+        if self.raw_delta > 0 {
+            chain.push(FilterSpec::Delta(self.raw_delta));
+        }
+        Filters::new(&chain)
+    }
+
+    /// Parse a complete block header in `hdr` and set up the block.
+    fn start_block(&mut self) -> Result<()> {
+        let h = &self.hdr;
+        let size = h.len();
+        let stored = u32::from_le_bytes(h[size - 4..].try_into().unwrap());
+        if crc32(&h[..size - 4]) != stored {
+            return Err(corrupt(format!(
+                "block {} header CRC32 mismatch",
+                self.blocks.count.wrapping_add(1)
+            )));
+        }
+        let flags = h[1];
+        if flags & 0x3C != 0 {
+            return Err(Error::unsupported(format!(
+                "block header flags {flags:#04x} have reserved bits set"
+            )));
+        }
+        let body = &h[..size - 4];
+        let mut p = 2;
+        let comp_decl = if flags & 0x40 != 0 {
+            let v = vli_read(body, &mut p)?;
+            if v == 0 {
+                return Err(corrupt("block header declares a compressed size of 0"));
+            }
+            Some(v)
+        } else {
+            None
+        };
+        let unc_decl = if flags & 0x80 != 0 {
+            Some(vli_read(body, &mut p)?)
+        } else {
+            None
+        };
+        let nfilters = (flags & 3) as usize + 1;
+        let mut chain = Vec::new();
+        let mut dict = None;
+        for i in 0..nfilters {
+            let id = vli_read(body, &mut p)?;
+            let psize = vli_read(body, &mut p)?;
+            if psize > (body.len() - p) as u64 {
+                return Err(corrupt("filter properties run past the block header"));
+            }
+            let props = &body[p..p + psize as usize];
+            p += psize as usize;
+            let last = i + 1 == nfilters;
+            match id {
+                0x21 => {
+                    if !last {
+                        return Err(corrupt("LZMA2 must be the last filter"));
+                    }
+                    if psize != 1 {
+                        return Err(corrupt("LZMA2 filter properties must be 1 byte"));
+                    }
+                    dict = Some(lzma2_dict_size(props[0]).ok_or_else(|| {
+                        corrupt(format!(
+                            "invalid LZMA2 dictionary size byte {:#04x}",
+                            props[0]
+                        ))
+                    })?);
+                }
+                _ if last => {
+                    return Err(Error::unsupported(format!(
+                        "the last filter is {id:#x}, not LZMA2: not supported"
+                    )))
+                }
+                0x03 => {
+                    if psize != 1 {
+                        return Err(corrupt("delta filter properties must be 1 byte"));
+                    }
+                    chain.push(FilterSpec::Delta(props[0] as u32 + 1));
+                }
+                0x04 => {
+                    let start = match psize {
+                        0 => 0,
+                        4 => u32::from_le_bytes(props.try_into().unwrap()),
+                        _ => return Err(corrupt("x86 filter properties must be 0 or 4 bytes")),
+                    };
+                    chain.push(FilterSpec::X86(start));
+                }
+                _ => {
+                    return Err(Error::unsupported(format!(
+                        "filter {id:#x} is not supported (only LZMA2, delta and x86 BCJ)"
+                    )))
+                }
+            }
+        }
+        if body[p..].iter().any(|&b| b != 0) {
+            return Err(Error::unsupported("block header padding is not zero"));
+        }
+        let dict = dict.expect("last filter is LZMA2");
+        let need = window_size(dict);
+        if need > self.memlimit {
+            return Err(memlimit_error("xz block", need, self.memlimit));
+        }
+        let filters = Filters::new(&chain)?;
+        self.payload = Some(Payload::lzma2(dict, None, filters)?);
+        self.header_size = size as u32;
+        self.comp_decl = comp_decl;
+        self.unc_decl = unc_decl;
+        self.comp = 0;
+        self.unc = 0;
+        self.check = Check::new(self.flags[1] & 15);
+        Ok(())
+    }
+
+    fn index_byte(&mut self, b: u8) -> Result<bool> {
+        let ix = &mut self.index;
+        let mut h = crc32fast::Hasher::new_with_initial(ix.crc);
+        h.update(&[b]);
+        if ix.seq != Ix::Crc {
+            ix.crc = h.finalize();
+        }
+        ix.size = ix.size.wrapping_add(1);
+        match ix.seq {
+            Ix::Count | Ix::Unpadded | Ix::Uncompressed => {
+                if !vli_step(&mut ix.vli, &mut ix.vli_len, b)? {
+                    return Ok(false);
+                }
+                let v = ix.vli;
+                ix.vli = 0;
+                ix.vli_len = 0;
+                match ix.seq {
+                    Ix::Count => {
+                        if v != self.blocks.count {
+                            return Err(corrupt(format!(
+                                "the index lists {v} blocks, the stream has {}",
+                                self.blocks.count
+                            )));
+                        }
+                        ix.remaining = v;
+                    }
+                    Ix::Unpadded => {
+                        if !(5..=(VLI_MAX & !3)).contains(&v) {
+                            return Err(corrupt("invalid unpadded size in the index"));
+                        }
+                        ix.unpadded = v;
+                        ix.seq = Ix::Uncompressed;
+                        return Ok(false);
+                    }
+                    _ => {
+                        if v > VLI_MAX {
+                            return Err(corrupt("invalid uncompressed size in the index"));
+                        }
+                        ix.records.add(ix.unpadded, v);
+                        ix.remaining -= 1;
+                    }
+                }
+                ix.seq = if ix.remaining > 0 {
+                    Ix::Unpadded
+                } else {
+                    Ix::Padding
+                };
+                Ok(false)
+            }
+            Ix::Padding => {
+                if b != 0 {
+                    return Err(corrupt("index padding is not zero"));
+                }
+                Ok(false)
+            }
+            Ix::Crc => Ok(true),
+        }
+    }
+
+    fn index_done(&self) -> Result<()> {
+        let (a, b) = (&self.blocks, &self.index.records);
+        if a.blocks_size != b.blocks_size
+            || a.unc_size != b.unc_size
+            || a.list_size != b.list_size
+            || a.hash.finish() != b.hash.finish()
+        {
+            return Err(corrupt("the index does not match the blocks"));
+        }
+        Ok(())
+    }
+
+    fn run(
+        &mut self,
+        src: &[u8],
+        dst: &mut [u8],
+        read: &mut usize,
+        written: &mut usize,
+    ) -> Result<Status> {
+        loop {
+            match self.st {
+                St::StreamHeader => {
+                    if !self.fill(src, read, 12) {
+                        return Ok(Status::Ok);
+                    }
+                    self.flags =
+                        parse_stream_header(&self.hdr).map_err(|e| e.at(*read as i64 - 12))?;
+                    self.hdr.clear();
+                    self.blocks = Sums::default();
+                    self.st = St::BlockStart;
+                }
+                St::BlockStart => {
+                    let Some(&b) = src.get(*read) else {
+                        return Ok(Status::Ok);
+                    };
+                    if b == 0 {
+                        *read += 1;
+                        // The index indicator: counted and hashed, not parsed.
+                        self.index = IndexState {
+                            crc: crc32(&[0]),
+                            size: 1,
+                            ..IndexState::default()
+                        };
+                        self.st = St::Index;
+                    } else {
+                        self.st = St::BlockHeader;
+                    }
+                }
+                St::BlockHeader => {
+                    let want = match self.hdr.first().or(src.get(*read)) {
+                        Some(&b) => (b as usize + 1) * 4,
+                        None => return Ok(Status::Ok),
+                    };
+                    if !self.fill(src, read, want) {
+                        return Ok(Status::Ok);
+                    }
+                    self.start_block().map_err(|e| e.at(*read as i64))?;
+                    self.hdr.clear();
+                    self.st = St::BlockData;
+                }
+                St::BlockData => {
+                    let mut avail = src.len() - *read;
+                    let left = self.comp_decl.map(|d| d.saturating_sub(self.comp));
+                    if let Some(l) = left {
+                        avail = avail.min(l.min(usize::MAX as u64) as usize);
+                    }
+                    let payload = self.payload.as_mut().expect("block has a payload");
+                    let (r, w, res) = payload.run(&src[*read..*read + avail], &mut dst[*written..]);
+                    let base = *read as i64;
+                    let out = &dst[*written..*written + w];
+                    self.check.update(out);
+                    *read += r;
+                    *written += w;
+                    self.comp += r as u64;
+                    self.unc += w as u64;
+                    let st = res.map_err(|mut e| {
+                        e.at = e.at.map(|a| a + base);
+                        e
+                    })?;
+                    if self.unc_decl.is_some_and(|d| self.unc > d) {
+                        return Err(corrupt("block holds more data than its header declares")
+                            .at(*read as i64));
+                    }
+                    if self.comp > (VLI_MAX & !3) {
+                        return Err(corrupt("block too large").at(*read as i64));
+                    }
+                    match st {
+                        PStatus::OutputFull => return Ok(Status::MoreOutput),
+                        PStatus::NeedInput => {
+                            if left.is_some_and(|l| l == r as u64) {
+                                return Err(corrupt(
+                                    "block data is longer than its header's compressed size",
+                                )
+                                .at(*read as i64));
+                            }
+                            return Ok(Status::Ok);
+                        }
+                        PStatus::End => {
+                            if self.comp_decl.is_some_and(|d| d != self.comp)
+                                || self.unc_decl.is_some_and(|d| d != self.unc)
+                            {
+                                return Err(corrupt("block sizes differ from those in its header")
+                                    .at(*read as i64));
+                            }
+                            self.payload = None;
+                            self.padding = (4 - self.comp % 4) % 4;
+                            self.st = St::BlockPadding;
+                        }
+                    }
+                }
+                St::BlockPadding => {
+                    while self.padding > 0 {
+                        let Some(&b) = src.get(*read) else {
+                            return Ok(Status::Ok);
+                        };
+                        if b != 0 {
+                            return Err(corrupt("block padding is not zero").at(*read as i64));
+                        }
+                        *read += 1;
+                        self.padding -= 1;
+                    }
+                    self.st = St::BlockCheck;
+                }
+                St::BlockCheck => {
+                    let n = check_size(self.flags[1] & 15);
+                    if !self.fill(src, read, n) {
+                        return Ok(Status::Ok);
+                    }
+                    if self.check.matches(&self.hdr) == Some(false) {
+                        return Err(Error::checksum(format!(
+                            "block {}: {} check mismatch",
+                            self.blocks.count.wrapping_add(1),
+                            self.check.name()
+                        ))
+                        .at(*read as i64 - n as i64));
+                    }
+                    let unpadded = self.header_size as u64 + self.comp + n as u64;
+                    self.blocks.add(unpadded, self.unc);
+                    self.hdr.clear();
+                    self.check = Check::None;
+                    self.st = St::BlockStart;
+                }
+                St::Index => loop {
+                    if self.index.seq == Ix::Padding && self.index.size % 4 == 0 {
+                        self.index.seq = Ix::Crc;
+                    }
+                    if self.index.seq == Ix::Crc {
+                        if !self.fill(src, read, 4) {
+                            return Ok(Status::Ok);
+                        }
+                        let stored = u32::from_le_bytes(self.hdr[..4].try_into().unwrap());
+                        if stored != self.index.crc {
+                            return Err(corrupt("index CRC32 mismatch").at(*read as i64));
+                        }
+                        self.index.size = self.index.size.wrapping_add(4);
+                        self.hdr.clear();
+                        self.index_done().map_err(|e| e.at(*read as i64))?;
+                        self.st = St::StreamFooter;
+                        break;
+                    }
+                    let Some(&b) = src.get(*read) else {
+                        return Ok(Status::Ok);
+                    };
+                    *read += 1;
+                    self.index_byte(b).map_err(|e| e.at(*read as i64 - 1))?;
+                },
+                St::StreamFooter => {
+                    if !self.fill(src, read, 12) {
+                        return Ok(Status::Ok);
+                    }
+                    let f = &self.hdr;
+                    let at = *read as i64 - 12;
+                    if f[10..12] != FOOTER_MAGIC {
+                        return Err(corrupt("bad xz stream footer magic").at(at));
+                    }
+                    if u32::from_le_bytes(f[..4].try_into().unwrap()) != crc32(&f[4..10]) {
+                        return Err(corrupt("xz stream footer CRC32 mismatch").at(at));
+                    }
+                    if f[8..10] != self.flags {
+                        return Err(
+                            corrupt("xz stream footer flags differ from the header's").at(at)
+                        );
+                    }
+                    let backward = (u32::from_le_bytes(f[4..8].try_into().unwrap()) as u64 + 1) * 4;
+                    if backward != self.index.size {
+                        return Err(corrupt("xz stream footer's index size is wrong").at(at));
+                    }
+                    self.hdr.clear();
+                    self.padding = 0;
+                    self.st = St::StreamPadding;
+                    return Ok(Status::FrameEnd);
+                }
+                St::StreamPadding => loop {
+                    let Some(&b) = src.get(*read) else {
+                        return Ok(Status::Ok);
+                    };
+                    if b != 0 {
+                        if self.padding % 4 != 0 {
+                            return Err(corrupt("stream padding is not a multiple of 4 bytes")
+                                .at(*read as i64));
+                        }
+                        self.st = St::StreamHeader;
+                        break;
+                    }
+                    *read += 1;
+                    self.padding = self.padding.wrapping_add(1);
+                },
+                St::RawStart => {
+                    if *read == src.len() {
+                        return Ok(Status::Ok);
+                    }
+                    let need = window_size(self.raw_dict as u64);
+                    if need > self.memlimit {
+                        return Err(memlimit_error(
+                            "raw LZMA2 stream (CODEC_PARAM_XZ_DICT_SIZE)",
+                            need,
+                            self.memlimit,
+                        ));
+                    }
+                    let filters = self.raw_filters()?;
+                    let preset = self.dict.as_ref().map(|d| d.content());
+                    self.payload = Some(Payload::lzma2(self.raw_dict as u64, preset, filters)?);
+                    self.st = St::RawData;
+                }
+                St::AloneHeader => {
+                    if !self.fill(src, read, 13) {
+                        return Ok(Status::Ok);
+                    }
+                    let h = &self.hdr;
+                    let at = *read as i64 - 13;
+                    let props = decode_props(h[0]).ok_or_else(|| {
+                        corrupt(format!("invalid .lzma properties byte {:#04x}", h[0])).at(at)
+                    })?;
+                    let dict = u32::from_le_bytes(h[1..5].try_into().unwrap()) as u64;
+                    let size = u64::from_le_bytes(h[5..13].try_into().unwrap());
+                    let need = window_size(dict);
+                    if need > self.memlimit {
+                        return Err(memlimit_error(".lzma stream", need, self.memlimit).at(at));
+                    }
+                    let size = (size != u64::MAX).then_some(size);
+                    self.alone_known = size.is_some();
+                    self.payload = Some(Payload::lzma1(dict, props, size));
+                    self.hdr.clear();
+                    self.st = St::AloneData;
+                }
+                St::AloneTail => {
+                    *read = src.len();
+                    return Ok(Status::Ok);
+                }
+                St::RawData | St::AloneData => {
+                    let payload = self.payload.as_mut().expect("stream has a payload");
+                    let (r, w, res) = payload.run(&src[*read..], &mut dst[*written..]);
+                    let base = *read as i64;
+                    *read += r;
+                    *written += w;
+                    let st = res.map_err(|mut e| {
+                        e.at = e.at.map(|a| a + base);
+                        e
+                    })?;
+                    match st {
+                        PStatus::OutputFull => return Ok(Status::MoreOutput),
+                        PStatus::NeedInput => return Ok(Status::Ok),
+                        PStatus::End => {
+                            self.payload = None;
+                            self.st = if self.st == St::AloneData && self.alone_known {
+                                St::AloneTail
+                            } else {
+                                Self::initial(self.kind)
+                            };
+                            return Ok(Status::FrameEnd);
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    pub fn unmarshal(r: &mut StateReader<'_>, dict: Option<Arc<Dict>>) -> Result<XzDecoder> {
+        let kind = match r.u8_max("xz decoder kind", 2)? {
+            0 => Kind::Xz,
+            1 => Kind::Raw,
+            _ => Kind::Alone,
+        };
+        let memlimit = r.u64_in("memory limit", 1, i64::MAX as u64)?;
+        let raw_dict = r.u32_in("raw dictionary size", 4096, 3 << 29)?;
+        let raw_delta = r.u32_in("raw delta distance", 0, 256)?;
+        let raw_bcj = r.bool("raw x86 filter")?;
+        let st = STS[r.u8_max("xz decoder stage", 13)? as usize];
+        let ok_st = match kind {
+            Kind::Xz => !matches!(
+                st,
+                St::RawStart | St::RawData | St::AloneHeader | St::AloneData | St::AloneTail
+            ),
+            Kind::Raw => matches!(st, St::RawStart | St::RawData),
+            Kind::Alone => matches!(st, St::AloneHeader | St::AloneData | St::AloneTail),
+        };
+        if !ok_st {
+            return Err(Error::state("decoder stage does not belong to its format"));
+        }
+        let hdr_max = match st {
+            St::StreamHeader | St::StreamFooter => 11,
+            St::BlockHeader => 1023,
+            St::BlockCheck => 63,
+            St::Index => 3,
+            St::AloneHeader => 12,
+            _ => 0,
+        };
+        let hdr = r.bytes("header bytes", hdr_max)?.to_vec();
+        if st == St::BlockHeader
+            && hdr
+                .first()
+                .is_some_and(|&b| (b as usize + 1) * 4 <= hdr.len())
+        {
+            return Err(Error::state("block header buffer longer than the header"));
+        }
+        let flags = [r.u8("stream flags")?, r.u8_max("stream flags", 15)?];
+        if flags[0] != 0 {
+            return Err(Error::state("invalid stream flags"));
+        }
+        if st == St::BlockCheck && hdr.len() >= check_size(flags[1]) {
+            return Err(Error::state("check buffer longer than the check"));
+        }
+        let header_size = r.u32_in("block header size", 0, 1024)?;
+        let comp_decl = r.u64("declared compressed size")?;
+        let unc_decl = r.u64("declared uncompressed size")?;
+        let comp = r.u64_in("compressed size", 0, VLI_MAX)?;
+        let unc = r.u64_in("uncompressed size", 0, VLI_MAX)?;
+        let padding = r.u64("padding")?;
+        if st == St::BlockPadding && padding > 3 {
+            return Err(Error::state("block padding longer than 3 bytes"));
+        }
+        let check = Check::unmarshal(r)?;
+        if matches!(st, St::BlockData | St::BlockPadding | St::BlockCheck) && check.id() != flags[1]
+        {
+            return Err(Error::state("block check type differs from the stream's"));
+        }
+        let blocks = Sums::unmarshal(r)?;
+        let ix_seq = IXS[r.u8_max("index sequence", 4)? as usize];
+        let index = IndexState {
+            seq: ix_seq,
+            vli: r.u64("index integer")?,
+            vli_len: r.u8_max("index integer length", 8)?,
+            remaining: r.u64("index records left")?,
+            unpadded: r.u64("index unpadded size")?,
+            crc: r.u32("index crc")?,
+            size: r.u64("index size")?,
+            records: Sums::unmarshal(r)?,
+        };
+        if matches!(index.seq, Ix::Unpadded | Ix::Uncompressed) && index.remaining == 0 {
+            return Err(Error::state("index record expected with none remaining"));
+        }
+        if comp_decl != u64::MAX && comp > comp_decl {
+            return Err(Error::state("block consumed more than its declared size"));
+        }
+        let has_payload = r.bool("payload present")?;
+        let want_payload = matches!(st, St::BlockData | St::RawData | St::AloneData);
+        if has_payload != want_payload {
+            return Err(Error::state("payload presence does not match the stage"));
+        }
+        let payload = if has_payload {
+            Some(Payload::unmarshal(r, memlimit)?)
+        } else {
+            None
+        };
+        let alone_known = r.bool("known .lzma size")?;
+        Ok(XzDecoder {
+            kind,
+            memlimit,
+            raw_dict,
+            raw_delta,
+            raw_bcj,
+            dict,
+            st,
+            hdr,
+            flags,
+            header_size,
+            comp_decl: (comp_decl != u64::MAX).then_some(comp_decl),
+            unc_decl: (unc_decl != u64::MAX).then_some(unc_decl),
+            comp,
+            unc,
+            padding,
+            check,
+            blocks,
+            index,
+            payload,
+            alone_known,
+        })
+    }
+
+    /// The format this decoder decodes.
+    pub(crate) fn kind(&self) -> Kind {
+        self.kind
+    }
+}
+
+impl DecoderCore for XzDecoder {
+    fn set_param(&mut self, p: codec_param, v: i64) -> Result<()> {
+        match p {
+            CODEC_PARAM_MEMLIMIT => self.memlimit = v as u64,
+            CODEC_PARAM_XZ_DICT_SIZE if self.kind == Kind::Raw => self.raw_dict = v as u32,
+            CODEC_PARAM_XZ_DELTA_DIST if self.kind == Kind::Raw => self.raw_delta = v as u32,
+            CODEC_PARAM_XZ_BCJ_X86 if self.kind == Kind::Raw => self.raw_bcj = v != 0,
+            _ => return Err(Error::unsupported("not a parameter of this decoder")),
+        }
+        Ok(())
+    }
+
+    fn set_dict(&mut self, d: Option<Arc<Dict>>) -> Result<()> {
+        if d.is_some() && self.kind != Kind::Raw {
+            return Err(Error::unsupported(
+                "xz and .lzma cannot carry a preset dictionary (use CODEC_FORMAT_LZMA2_RAW)",
+            ));
+        }
+        self.dict = d;
+        Ok(())
+    }
+
+    fn decode(&mut self, src: &[u8], dst: &mut [u8]) -> Step {
+        let (mut read, mut written) = (0, 0);
+        match self.run(src, dst, &mut read, &mut written) {
+            Ok(st) => Step::ok(read, written, st),
+            Err(e) => Step::err(read, written, e),
+        }
+    }
+
+    fn at_frame_edge(&self) -> bool {
+        match self.st {
+            St::StreamHeader | St::AloneHeader => self.hdr.is_empty(),
+            St::StreamPadding => self.padding % 4 == 0,
+            St::RawStart | St::AloneTail => true,
+            _ => false,
+        }
+    }
+
+    fn reset(&mut self) {
+        let keep = (
+            self.memlimit,
+            self.raw_dict,
+            self.raw_delta,
+            self.raw_bcj,
+            self.dict.take(),
+        );
+        *self = XzDecoder::new(self.kind);
+        (
+            self.memlimit,
+            self.raw_dict,
+            self.raw_delta,
+            self.raw_bcj,
+            self.dict,
+        ) = keep;
+    }
+
+    fn try_clone(&self) -> Result<Box<dyn DecoderCore>> {
+        Ok(Box::new(self.clone()))
+    }
+
+    fn marshal(&self, w: &mut StateWriter) -> Result<()> {
+        w.u8(match self.kind {
+            Kind::Xz => 0,
+            Kind::Raw => 1,
+            Kind::Alone => 2,
+        });
+        w.u64(self.memlimit);
+        w.u32(self.raw_dict);
+        w.u32(self.raw_delta);
+        w.bool(self.raw_bcj);
+        w.u8(STS.iter().position(|&s| s == self.st).unwrap() as u8);
+        w.bytes(&self.hdr);
+        w.raw(&self.flags);
+        w.u32(self.header_size);
+        w.u64(self.comp_decl.unwrap_or(u64::MAX));
+        w.u64(self.unc_decl.unwrap_or(u64::MAX));
+        w.u64(self.comp);
+        w.u64(self.unc);
+        w.u64(self.padding);
+        self.check.marshal(w);
+        self.blocks.marshal(w);
+        let ix = &self.index;
+        w.u8(IXS.iter().position(|&s| s == ix.seq).unwrap() as u8);
+        w.u64(ix.vli);
+        w.u8(ix.vli_len);
+        w.u64(ix.remaining);
+        w.u64(ix.unpadded);
+        w.u32(ix.crc);
+        w.u64(ix.size);
+        ix.records.marshal(w);
+        w.bool(self.payload.is_some());
+        if let Some(p) = &self.payload {
+            p.marshal(w);
+        }
+        w.bool(self.alone_known);
+        Ok(())
+    }
+}
