@@ -30,6 +30,9 @@ EXAMPLES := $(patsubst examples-c/%.c,$(B)/bin/%,$(wildcard examples-c/*.c))
 CTESTS   := $(patsubst tests/c/%.c,%,$(wildcard tests/c/test_*.c))
 VENV     := $(B)/venv
 export CODEC_LIBRARY := $(abspath $(B)/lib/$(REALSO))
+# Every format is in the library: a test that finds one missing must fail, not skip.
+export CODEC_REQUIRE_ALL_FORMATS := 1
+export CODEC_STRICT_FORMATS := 1
 
 .PHONY: all lib examples demo test test-rust test-c test-c-plain test-c-valgrind test-c-asan \
         test-install test-python test-go test-codecat bench install uninstall header clean venv
