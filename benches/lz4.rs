@@ -34,13 +34,7 @@ struct Prefs {
 }
 
 extern "C" {
-    fn LZ4F_compressFrame(
-        dst: *mut c_void,
-        cap: usize,
-        src: *const c_void,
-        n: usize,
-        prefs: *const Prefs,
-    ) -> usize;
+    fn LZ4F_compressFrame(dst: *mut c_void, cap: usize, src: *const c_void, n: usize, prefs: *const Prefs) -> usize;
     fn LZ4F_compressFrameBound(n: usize, prefs: *const Prefs) -> usize;
     fn LZ4F_isError(code: usize) -> c_uint;
 }
@@ -51,13 +45,7 @@ fn lz4f_compress(data: &[u8], prefs: &Prefs, out: &mut Vec<u8>) -> usize {
     unsafe {
         let bound = LZ4F_compressFrameBound(data.len(), prefs);
         out.resize(bound, 0);
-        let n = LZ4F_compressFrame(
-            out.as_mut_ptr().cast(),
-            out.len(),
-            data.as_ptr().cast(),
-            data.len(),
-            prefs,
-        );
+        let n = LZ4F_compressFrame(out.as_mut_ptr().cast(), out.len(), data.as_ptr().cast(), data.len(), prefs);
         assert_eq!(LZ4F_isError(n), 0);
         n
     }
@@ -96,10 +84,7 @@ fn ours_compress(data: &[u8], params: &[(codec_param, i64)], out: &mut Vec<u8>) 
         e.set_param(p, v).unwrap();
     }
     e.set_pledged_size(data.len() as u64).unwrap();
-    out.resize(
-        codec::formats::compress_bound(Format::Lz4Frame, data.len()) + 64,
-        0,
-    );
+    out.resize(codec::formats::compress_bound(Format::Lz4Frame, data.len()) + 64, 0);
     let s = e.encode(data, out, Action::Finish);
     assert_eq!(s.result.unwrap(), Status::Ok);
     s.written
@@ -131,21 +116,14 @@ fn main() {
     let configs: Vec<Config> = [1i64, 9]
         .iter()
         .flat_map(|&level| {
-            let mut p = Prefs {
-                compression_level: level as i32,
-                ..Default::default()
-            };
+            let mut p = Prefs { compression_level: level as i32, ..Default::default() };
             p.frame_info.content_size = n as u64;
             let mut cli = p;
             cli.frame_info.block_size_id = 7;
             cli.frame_info.block_mode = 1;
             cli.frame_info.content_checksum_flag = 1;
             [
-                (
-                    format!("level {level}, 64 KiB linked"),
-                    vec![(CODEC_PARAM_LEVEL, level)],
-                    p,
-                ),
+                (format!("level {level}, 64 KiB linked"), vec![(CODEC_PARAM_LEVEL, level)], p),
                 (
                     format!("level {level}, 4 MiB independent, checksum"),
                     vec![
@@ -164,10 +142,9 @@ fn main() {
         let (mut a, mut b) = (Vec::new(), Vec::new());
         let mut na = 0;
         let mut nb = 0;
-        let t = common::race(&mut [
-            &mut || na = ours_compress(&data, params, &mut a),
-            &mut || nb = lz4f_compress(&data, prefs, &mut b),
-        ]);
+        let t = common::race(&mut [&mut || na = ours_compress(&data, params, &mut a), &mut || {
+            nb = lz4f_compress(&data, prefs, &mut b)
+        }]);
         // Decode the frame our encoder made (it decodes with LZ4F too).
         let comp = a[..na].to_vec();
         // One output buffer for both, so that neither gets luckier memory.
@@ -175,21 +152,12 @@ fn main() {
         // Decoding is fast: each round decodes the frame DEC_REPEAT times, to be less
         // sensitive to scheduling noise.
         let d = common::race(&mut [
-            &mut || {
-                (0..DEC_REPEAT)
-                    .for_each(|_| assert_eq!(ours_decompress(&comp, &mut out.borrow_mut()), n))
-            },
-            &mut || {
-                (0..DEC_REPEAT)
-                    .for_each(|_| assert_eq!(lz4f_decompress(ctx, &comp, &mut out.borrow_mut()), n))
-            },
+            &mut || (0..DEC_REPEAT).for_each(|_| assert_eq!(ours_decompress(&comp, &mut out.borrow_mut()), n)),
+            &mut || (0..DEC_REPEAT).for_each(|_| assert_eq!(lz4f_decompress(ctx, &comp, &mut out.borrow_mut()), n)),
         ]);
         assert!(*out.borrow() == data);
         let (ea, eb) = (common::mbps(n, t[0]), common::mbps(n, t[1]));
-        let (da, db) = (
-            common::mbps(n * DEC_REPEAT, d[0]),
-            common::mbps(n * DEC_REPEAT, d[1]),
-        );
+        let (da, db) = (common::mbps(n * DEC_REPEAT, d[0]), common::mbps(n * DEC_REPEAT, d[1]));
         rows.push(vec![
             name.clone(),
             format!("{:.3} / {:.3}", n as f64 / na as f64, n as f64 / nb as f64),

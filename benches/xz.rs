@@ -66,11 +66,7 @@ fn ours_encode(data: &[u8], preset: i64, extreme: bool) -> Vec<u8> {
 }
 
 fn lib_encode(data: &[u8], preset: u32, extreme: bool) -> Vec<u8> {
-    let o = LzmaOpts {
-        preset,
-        extreme,
-        ..Default::default()
-    };
+    let o = LzmaOpts { preset, extreme, ..Default::default() };
     let mut s = sys::stream_encoder(&[], &o, CODEC_CHECK_CRC64 as u32).unwrap();
     let mut out = Vec::with_capacity(data.len() / 2);
     let mut buf = vec![0u8; OUT_CHUNK];
@@ -129,10 +125,7 @@ fn main() {
                 name.to_string(),
                 format!("{o:.2}"),
                 format!("{l:.2}"),
-                format!(
-                    "{:+.1}%",
-                    (t[0].as_secs_f64() / t[1].as_secs_f64() - 1.0) * 100.0
-                ),
+                format!("{:+.1}%", (t[0].as_secs_f64() / t[1].as_secs_f64() - 1.0) * 100.0),
             ]);
         }
     }
@@ -145,13 +138,7 @@ fn main() {
     common::table(
         "xz decoding: our Rust decoder vs liblzma 5.2.5",
         &note,
-        &[
-            "preset",
-            "ratio",
-            "ours MB/s",
-            "liblzma MB/s",
-            "ours / liblzma",
-        ],
+        &["preset", "ratio", "ours MB/s", "liblzma MB/s", "ours / liblzma"],
         &drows,
     );
     if !skip_enc {

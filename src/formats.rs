@@ -84,9 +84,7 @@ pub fn new_encoder(fmt: Format) -> Result<Box<dyn EncoderCore>> {
         Format::Zstd => Ok(Box::new(crate::zstd::ZstdEncoder::new()?)),
         Format::Lz4Frame => Ok(Box::new(crate::lz4::Lz4FrameEncoder::new()?)),
         Format::Lz4Blocks => Ok(Box::new(crate::lz4::Lz4BlocksEncoder::new())),
-        Format::Xz | Format::Lzma2Raw | Format::LzmaAlone => {
-            Ok(Box::new(crate::xz::new_encoder(fmt)?))
-        }
+        Format::Xz | Format::Lzma2Raw | Format::LzmaAlone => Ok(Box::new(crate::xz::new_encoder(fmt)?)),
     }
 }
 
@@ -95,9 +93,7 @@ pub fn new_decoder(fmt: Format) -> Result<Box<dyn DecoderCore>> {
         Format::Zstd => Ok(Box::new(crate::zstd::ZstdDecoder::new()?)),
         Format::Lz4Frame => Ok(Box::new(crate::lz4::Lz4FrameDecoder::new())),
         Format::Lz4Blocks => Ok(Box::new(crate::lz4::Lz4BlocksDecoder::new())),
-        Format::Xz | Format::Lzma2Raw | Format::LzmaAlone => {
-            Ok(Box::new(crate::xz::new_decoder(fmt)))
-        }
+        Format::Xz | Format::Lzma2Raw | Format::LzmaAlone => Ok(Box::new(crate::xz::new_decoder(fmt))),
     }
 }
 
@@ -111,9 +107,7 @@ pub fn unmarshal_decoder(
         Format::Zstd => Ok(Box::new(crate::zstd::ZstdDecoder::unmarshal(r, dict)?)),
         Format::Lz4Frame => Ok(Box::new(crate::lz4::Lz4FrameDecoder::unmarshal(r, dict)?)),
         Format::Lz4Blocks => Ok(Box::new(crate::lz4::Lz4BlocksDecoder::unmarshal(r, dict)?)),
-        Format::Xz | Format::Lzma2Raw | Format::LzmaAlone => {
-            Ok(Box::new(crate::xz::unmarshal_decoder(fmt, r, dict)?))
-        }
+        Format::Xz | Format::Lzma2Raw | Format::LzmaAlone => Ok(Box::new(crate::xz::unmarshal_decoder(fmt, r, dict)?)),
     }
 }
 
@@ -160,9 +154,7 @@ pub fn frame_info(fmt: Format, src: &[u8]) -> Result<codec_frame_header> {
     match fmt {
         Format::Zstd => crate::zstd::frame_info(src),
         Format::Lz4Frame => crate::lz4::frame_info(src),
-        Format::Lz4Blocks => Err(Error::unsupported(
-            "LZ4 block streams have no frame header to inspect",
-        )),
+        Format::Lz4Blocks => Err(Error::unsupported("LZ4 block streams have no frame header to inspect")),
         Format::Xz | Format::Lzma2Raw | Format::LzmaAlone => crate::xz::frame_info(fmt, src),
     }
 }
@@ -172,9 +164,7 @@ pub fn frame_size(fmt: Format, src: &[u8]) -> Result<u64> {
     match fmt {
         Format::Zstd => crate::zstd::frame_size(src),
         Format::Lz4Frame => crate::lz4::frame_size(src),
-        Format::Lz4Blocks => Err(Error::unsupported(
-            "LZ4 block streams have no frames",
-        )),
+        Format::Lz4Blocks => Err(Error::unsupported("LZ4 block streams have no frames")),
         Format::Xz | Format::Lzma2Raw | Format::LzmaAlone => crate::xz::frame_size(fmt, src),
     }
 }

@@ -20,10 +20,8 @@ fn lz4_bound(n: usize) -> usize {
 
 fn decoder(page: usize, width: u8, dict: Option<&Arc<Dict>>) -> Decoder {
     let mut d = Decoder::new(Some(B)).unwrap();
-    d.set_param(CODEC_PARAM_LZ4BLOCKS_PAGE_SIZE, page as i64)
-        .unwrap();
-    d.set_param(CODEC_PARAM_LZ4BLOCKS_PREFIX_WIDTH, width as i64)
-        .unwrap();
+    d.set_param(CODEC_PARAM_LZ4BLOCKS_PAGE_SIZE, page as i64).unwrap();
+    d.set_param(CODEC_PARAM_LZ4BLOCKS_PREFIX_WIDTH, width as i64).unwrap();
     if let Some(x) = dict {
         d.set_dict(Some(x.clone())).unwrap();
     }
@@ -32,12 +30,7 @@ fn decoder(page: usize, width: u8, dict: Option<&Arc<Dict>>) -> Decoder {
 
 /// Feed `src` (in `chunk`-byte pieces) with `cap`-byte output buffers; returns the output,
 /// whether the decoder ended between blocks, or the error.
-fn run(
-    d: &mut Decoder,
-    src: &[u8],
-    chunk: usize,
-    cap: usize,
-) -> Result<(Vec<u8>, bool), codec::Error> {
+fn run(d: &mut Decoder, src: &[u8], chunk: usize, cap: usize) -> Result<(Vec<u8>, bool), codec::Error> {
     let mut out = Vec::new();
     let mut buf = vec![0u8; cap];
     let mut pos = 0;
@@ -54,18 +47,8 @@ fn run(
     }
 }
 
-fn dec_all(
-    page: usize,
-    width: u8,
-    dict: Option<&Arc<Dict>>,
-    src: &[u8],
-) -> Result<(Vec<u8>, bool), codec::Error> {
-    run(
-        &mut decoder(page, width, dict),
-        src,
-        usize::MAX / 2,
-        1 << 20,
-    )
+fn dec_all(page: usize, width: u8, dict: Option<&Arc<Dict>>, src: &[u8]) -> Result<(Vec<u8>, bool), codec::Error> {
+    run(&mut decoder(page, width, dict), src, usize::MAX / 2, 1 << 20)
 }
 
 #[test]
@@ -73,27 +56,15 @@ fn golden_vectors() {
     let lorem = b"Lorem ipsum dolor sit amet".repeat(4);
     let e = dec_all(65536, 4, None, b"\x00\x00\x00\x00").unwrap_err();
     assert_eq!(e.kind, ErrorKind::Corrupt, "a zero-length block is invalid");
-    assert_eq!(
-        dec_all(65536, 4, None, b"\x01\x00\x00\x00\x00").unwrap(),
-        (vec![], true)
-    );
-    assert_eq!(
-        dec_all(65536, 4, None, b"\x02\x00\x00\x00\x10 ").unwrap(),
-        (b" ".to_vec(), true)
-    );
+    assert_eq!(dec_all(65536, 4, None, b"\x01\x00\x00\x00\x00").unwrap(), (vec![], true));
+    assert_eq!(dec_all(65536, 4, None, b"\x02\x00\x00\x00\x10 ").unwrap(), (b" ".to_vec(), true));
     let v = b"%\x00\x00\x00\xff\x0bLorem ipsum dolor sit amet\x1a\x006P amet";
     assert_eq!(dec_all(65536, 4, None, v).unwrap(), (lorem.clone(), true));
     // Byte by byte, and with one-byte output buffers.
-    assert_eq!(
-        run(&mut decoder(65536, 4, None), v, 1, 1).unwrap(),
-        (lorem.clone(), true)
-    );
+    assert_eq!(run(&mut decoder(65536, 4, None), v, 1, 1).unwrap(), (lorem.clone(), true));
     // Our encoder makes the same block python-lz4 does (LZ4_compress_fast_continue).
     let mut e = enc(B, &[], None);
-    assert_eq!(
-        encode_all(&mut e, &lorem, 1000, 1000, Action::Flush),
-        v.to_vec()
-    );
+    assert_eq!(encode_all(&mut e, &lorem, 1000, 1000, Action::Flush), v.to_vec());
     // An empty page is not a block: flushing nothing emits nothing.
     assert!(encode_all(&mut e, &[], 1, 100, Action::Flush).is_empty());
 }
@@ -149,11 +120,7 @@ fn python_lz4_stream_matrix() {
                         let mut e = enc(B, &p, dict);
                         if !fits {
                             let s = e.encode(b"x", &mut [0u8; 100], Action::Flush);
-                            assert_eq!(
-                                s.result.unwrap_err().kind,
-                                ErrorKind::Invalid,
-                                "page {page} width {width}"
-                            );
+                            assert_eq!(s.result.unwrap_err().kind, ErrorKind::Invalid, "page {page} width {width}");
                             continue;
                         }
                         combos += 1;
@@ -168,11 +135,7 @@ fn python_lz4_stream_matrix() {
                         assert_eq!(s.result.unwrap(), Status::Ok);
                         comp.extend_from_slice(&buf[..s.written]);
                         let blocks = blocks_of(&comp, width as usize);
-                        assert_eq!(
-                            blocks.len(),
-                            data.len().div_ceil(page),
-                            "one block per page"
-                        );
+                        assert_eq!(blocks.len(), data.len().div_ceil(page), "one block per page");
                         let (got, edge) = dec_all(page, width, dict, &comp).unwrap();
                         assert!(edge);
                         assert!(
@@ -226,10 +189,7 @@ fn corrupted_and_trailing_input() {
         let mut e = enc(B, &[(CODEC_PARAM_LZ4BLOCKS_PAGE_SIZE, page)], None);
         let comp = encode_all(&mut e, &data, page as usize, 1 << 16, Action::Flush);
         let blocks = blocks_of(&comp, 4);
-        assert_eq!(
-            robust(page as usize, &comp, &data).unwrap(),
-            (data.clone(), true)
-        );
+        assert_eq!(robust(page as usize, &comp, &data).unwrap(), (data.clone(), true));
         // Dropping the first 4 bytes.
         match robust(page as usize, &comp[4..], &data) {
             Err(e) => assert_eq!(e.kind, ErrorKind::Corrupt),
@@ -265,25 +225,13 @@ fn corrupted_and_trailing_input() {
         v.extend_from_slice(t);
         dec_all(65536, 4, None, &v)
     };
-    assert_eq!(
-        with(b"A").unwrap(),
-        (data.clone(), false),
-        "too small for a prefix: incomplete"
-    );
-    assert_eq!(
-        with(&[b'A'; 10]).unwrap_err().kind,
-        ErrorKind::Corrupt,
-        "0x41414141 is too long a block"
-    );
+    assert_eq!(with(b"A").unwrap(), (data.clone(), false), "too small for a prefix: incomplete");
+    assert_eq!(with(&[b'A'; 10]).unwrap_err().kind, ErrorKind::Corrupt, "0x41414141 is too long a block");
     for n in 0..4 {
         assert_eq!(with(&vec![0; n]).unwrap(), (data.clone(), n == 0));
     }
     for n in 4..8 {
-        assert_eq!(
-            with(&vec![0; n]).unwrap_err().kind,
-            ErrorKind::Corrupt,
-            "zero-length block"
-        );
+        assert_eq!(with(&vec![0; n]).unwrap_err().kind, ErrorKind::Corrupt, "zero-length block");
     }
     // A block longer than any block of the page can be.
     let page = 128;
@@ -300,31 +248,18 @@ fn corrupted_and_trailing_input() {
         2000,
         Action::Flush,
     );
-    assert_eq!(
-        dec_all(999, 4, None, &big).unwrap_err().kind,
-        ErrorKind::Corrupt
-    );
+    assert_eq!(dec_all(999, 4, None, &big).unwrap_err().kind, ErrorKind::Corrupt);
     assert_eq!(dec_all(1000, 4, None, &big).unwrap().0, vec![b'z'; 1000]);
     // Random flips: never a crash.
     let data = text(20_000, 9);
-    let comp = encode_all(
-        &mut enc(B, &[(CODEC_PARAM_LZ4BLOCKS_PAGE_SIZE, 1000)], None),
-        &data,
-        5000,
-        1 << 16,
-        Action::Flush,
-    );
+    let comp =
+        encode_all(&mut enc(B, &[(CODEC_PARAM_LZ4BLOCKS_PAGE_SIZE, 1000)], None), &data, 5000, 1 << 16, Action::Flush);
     let mut r = Rng(10);
     for _ in 0..300 {
         let mut bad = comp.clone();
         let i = r.range(0, bad.len() - 1);
         bad[i] ^= 1 << r.range(0, 7);
-        let _ = run(
-            &mut decoder(1000, 4, None),
-            &bad,
-            r.range(1, 3000),
-            r.range(1, 3000),
-        );
+        let _ = run(&mut decoder(1000, 4, None), &bad, r.range(1, 3000), r.range(1, 3000));
     }
 }
 
@@ -333,27 +268,11 @@ fn dictionaries_both_sides() {
     let data = text(10_000, 11);
     let dict1 = raw_dict(&data[10..30]);
     let p = [(CODEC_PARAM_LZ4BLOCKS_PAGE_SIZE, 128)];
-    let comp = encode_all(
-        &mut enc(B, &p, Some(&dict1)),
-        &data,
-        128,
-        1 << 16,
-        Action::Flush,
-    );
-    assert_eq!(
-        dec_all(128, 4, Some(&dict1), &comp).unwrap(),
-        (data.clone(), true)
-    );
-    assert_eq!(
-        dec_all(128, 4, None, &comp).unwrap_err().kind,
-        ErrorKind::Corrupt,
-        "dictionary missing"
-    );
+    let comp = encode_all(&mut enc(B, &p, Some(&dict1)), &data, 128, 1 << 16, Action::Flush);
+    assert_eq!(dec_all(128, 4, Some(&dict1), &comp).unwrap(), (data.clone(), true));
+    assert_eq!(dec_all(128, 4, None, &comp).unwrap_err().kind, ErrorKind::Corrupt, "dictionary missing");
     let short = raw_dict(&data[10..12]);
-    assert_eq!(
-        dec_all(128, 4, Some(&short), &comp).unwrap_err().kind,
-        ErrorKind::Corrupt
-    );
+    assert_eq!(dec_all(128, 4, Some(&short), &comp).unwrap_err().kind, ErrorKind::Corrupt);
     // A different dictionary of the same size gives different output, without an error
     // (there is nothing in the stream to check it against).
     let dict2 = raw_dict(&data[20..40]);
@@ -362,26 +281,12 @@ fn dictionaries_both_sides() {
     }
     // Compressed without a dictionary, decoded with one: fine (more history than needed).
     let plain = encode_all(&mut enc(B, &p, None), &data, 128, 1 << 16, Action::Flush);
-    assert_eq!(
-        dec_all(128, 4, Some(&dict1), &plain).unwrap(),
-        (data.clone(), true)
-    );
+    assert_eq!(dec_all(128, 4, Some(&dict1), &plain).unwrap(), (data.clone(), true));
     // zstd-format dictionaries contribute their content's last 64 KiB.
     let trained = trained_dict(12);
-    let comp = encode_all(
-        &mut enc(B, &[], Some(&trained)),
-        &data,
-        3000,
-        1 << 16,
-        Action::Flush,
-    );
-    assert!(
-        comp.len() < encode_all(&mut enc(B, &[], None), &data, 3000, 1 << 16, Action::Flush).len()
-    );
-    assert_eq!(
-        dec_all(65536, 4, Some(&trained), &comp).unwrap(),
-        (data.clone(), true)
-    );
+    let comp = encode_all(&mut enc(B, &[], Some(&trained)), &data, 3000, 1 << 16, Action::Flush);
+    assert!(comp.len() < encode_all(&mut enc(B, &[], None), &data, 3000, 1 << 16, Action::Flush).len());
+    assert_eq!(dec_all(65536, 4, Some(&trained), &comp).unwrap(), (data.clone(), true));
 }
 
 #[test]
@@ -394,29 +299,16 @@ fn finish_resets_history_and_width_zero() {
     let second = encode_all(&mut e, &data[100_000..], 10_000, 1 << 16, Action::Finish);
     let mut both = first.clone();
     both.extend_from_slice(&second);
-    assert_eq!(
-        dec_all(4096, 4, Some(&dict), &both).unwrap(),
-        (data.clone(), true)
-    );
+    assert_eq!(dec_all(4096, 4, Some(&dict), &both).unwrap(), (data.clone(), true));
     assert_eq!(dec_all(4096, 4, None, &second).unwrap().0, data[100_000..]);
     // The first message needs the dictionary; after reset the encoder uses it again.
     assert!(dec_all(4096, 4, None, &first).is_err());
     e.reset();
-    assert_eq!(
-        encode_all(&mut e, &data[..100_000], 10_000, 1 << 16, Action::Finish),
-        first
-    );
+    assert_eq!(encode_all(&mut e, &data[..100_000], 10_000, 1 << 16, Action::Finish), first);
     // Width 0: each FLUSH emits exactly one block, without a prefix; the decoder takes each
     // call's whole input as one block.
     let page = 256;
-    let mut e0 = enc(
-        B,
-        &[
-            (CODEC_PARAM_LZ4BLOCKS_PAGE_SIZE, page),
-            (CODEC_PARAM_LZ4BLOCKS_PREFIX_WIDTH, 0),
-        ],
-        None,
-    );
+    let mut e0 = enc(B, &[(CODEC_PARAM_LZ4BLOCKS_PAGE_SIZE, page), (CODEC_PARAM_LZ4BLOCKS_PREFIX_WIDTH, 0)], None);
     let mut e4 = enc(B, &[(CODEC_PARAM_LZ4BLOCKS_PAGE_SIZE, page)], None);
     let small = &data[..2688];
     let mut d0 = decoder(page as usize, 0, None);
@@ -426,10 +318,7 @@ fn finish_resets_history_and_width_zero() {
         let block = encode_all(&mut e0, c, c.len(), 1000, Action::Flush);
         let prefixed = encode_all(&mut e4, c, c.len(), 1000, Action::Flush);
         assert_eq!(prefixed[4..], block[..]);
-        assert_eq!(
-            u32::from_le_bytes(prefixed[..4].try_into().unwrap()) as usize,
-            block.len()
-        );
+        assert_eq!(u32::from_le_bytes(prefixed[..4].try_into().unwrap()) as usize, block.len());
         inband.extend(prefixed);
         // One-byte output buffers: the block is consumed whole; the rest drains.
         let (o, edge) = run(&mut d0, &block, usize::MAX / 2, 1).unwrap();
@@ -443,42 +332,19 @@ fn finish_resets_history_and_width_zero() {
 #[test]
 fn buffers_chunks_and_levels() {
     let data = text(400_000, 14);
-    let fast = encode_all(
-        &mut enc(B, &[], None),
-        &data,
-        1 << 20,
-        1 << 20,
-        Action::Finish,
-    );
+    let fast = encode_all(&mut enc(B, &[], None), &data, 1 << 20, 1 << 20, Action::Finish);
     for (chunk, cap) in [(1, 1), (5, 3), (70_000, 1), (1000, 100_000)] {
         let c = encode_all(&mut enc(B, &[], None), &data, chunk, cap, Action::Finish);
         assert_eq!(c, fast, "same stream whatever the buffering");
         let (out, edge) = run(&mut decoder(65536, 4, None), &c, chunk, cap).unwrap();
         assert!(edge && out == data);
     }
-    let hc = encode_all(
-        &mut enc(B, &[(CODEC_PARAM_LEVEL, 9)], None),
-        &data,
-        1 << 20,
-        1 << 20,
-        Action::Finish,
-    );
-    let hc2 = encode_all(
-        &mut enc(B, &[(CODEC_PARAM_LZ4BLOCKS_HC_LEVEL, 9)], None),
-        &data,
-        1 << 20,
-        1 << 20,
-        Action::Finish,
-    );
+    let hc = encode_all(&mut enc(B, &[(CODEC_PARAM_LEVEL, 9)], None), &data, 1 << 20, 1 << 20, Action::Finish);
+    let hc2 =
+        encode_all(&mut enc(B, &[(CODEC_PARAM_LZ4BLOCKS_HC_LEVEL, 9)], None), &data, 1 << 20, 1 << 20, Action::Finish);
     assert_eq!(hc, hc2);
     assert!(hc.len() < fast.len());
-    let accel = encode_all(
-        &mut enc(B, &[(CODEC_PARAM_LEVEL, -8)], None),
-        &data,
-        1 << 20,
-        1 << 20,
-        Action::Finish,
-    );
+    let accel = encode_all(&mut enc(B, &[(CODEC_PARAM_LEVEL, -8)], None), &data, 1 << 20, 1 << 20, Action::Finish);
     let accel2 = encode_all(
         &mut enc(B, &[(CODEC_PARAM_LZ4BLOCKS_ACCELERATION, 8)], None),
         &data,
@@ -505,89 +371,37 @@ fn buffers_chunks_and_levels() {
     assert_eq!(dec_all(1000, 4, None, &c).unwrap().0, rep);
     // compress_bound
     let rnd = Rng(16).bytes(1 << 20);
-    let c = encode_all(
-        &mut enc(B, &[], None),
-        &rnd,
-        1 << 20,
-        2 << 20,
-        Action::Finish,
-    );
+    let c = encode_all(&mut enc(B, &[], None), &rnd, 1 << 20, 2 << 20, Action::Finish);
     assert!(c.len() <= formats::compress_bound(B, rnd.len()));
 }
 
 #[test]
 fn parameters() {
     let spec = formats::param_spec(B, CODEC_PARAM_LZ4BLOCKS_PAGE_SIZE).unwrap();
-    assert_eq!(
-        (spec.lo, spec.hi, spec.encoder, spec.decoder),
-        (1, 0x7E00_0000, true, true)
-    );
+    assert_eq!((spec.lo, spec.hi, spec.encoder, spec.decoder), (1, 0x7E00_0000, true, true));
     let spec = formats::param_spec(B, CODEC_PARAM_LZ4BLOCKS_PREFIX_WIDTH).unwrap();
-    assert_eq!(
-        (spec.lo, spec.hi, spec.encoder, spec.decoder),
-        (0, 4, true, true)
-    );
+    assert_eq!((spec.lo, spec.hi, spec.encoder, spec.decoder), (0, 4, true, true));
     let spec = formats::param_spec(B, CODEC_PARAM_LZ4BLOCKS_HC_LEVEL).unwrap();
-    assert_eq!(
-        (spec.lo, spec.hi, spec.encoder, spec.decoder),
-        (0, 12, true, false)
-    );
+    assert_eq!((spec.lo, spec.hi, spec.encoder, spec.decoder), (0, 12, true, false));
     let spec = formats::param_spec(B, CODEC_PARAM_LZ4BLOCKS_ACCELERATION).unwrap();
-    assert_eq!(
-        (spec.lo, spec.hi, spec.encoder, spec.decoder),
-        (1, 65537, true, false)
-    );
+    assert_eq!((spec.lo, spec.hi, spec.encoder, spec.decoder), (1, 65537, true, false));
     assert!(formats::param_spec(B, CODEC_PARAM_LZ4_BLOCK_SIZE).is_none());
     let mut e = Encoder::new(B).unwrap();
-    assert_eq!(
-        e.set_param(CODEC_PARAM_LZ4BLOCKS_PREFIX_WIDTH, 3)
-            .unwrap_err()
-            .kind,
-        ErrorKind::Invalid
-    );
-    assert_eq!(
-        e.set_param(CODEC_PARAM_LZ4BLOCKS_PAGE_SIZE, 0)
-            .unwrap_err()
-            .kind,
-        ErrorKind::Invalid
-    );
-    assert_eq!(
-        e.set_param(CODEC_PARAM_LZ4BLOCKS_PAGE_SIZE, 0x7E00_0001)
-            .unwrap_err()
-            .kind,
-        ErrorKind::Invalid
-    );
-    e.set_param(CODEC_PARAM_LZ4BLOCKS_PAGE_SIZE, 0x7E00_0000)
-        .unwrap();
-    assert_eq!(
-        e.set_pledged_size(5).unwrap_err().kind,
-        ErrorKind::Unsupported
-    );
+    assert_eq!(e.set_param(CODEC_PARAM_LZ4BLOCKS_PREFIX_WIDTH, 3).unwrap_err().kind, ErrorKind::Invalid);
+    assert_eq!(e.set_param(CODEC_PARAM_LZ4BLOCKS_PAGE_SIZE, 0).unwrap_err().kind, ErrorKind::Invalid);
+    assert_eq!(e.set_param(CODEC_PARAM_LZ4BLOCKS_PAGE_SIZE, 0x7E00_0001).unwrap_err().kind, ErrorKind::Invalid);
+    e.set_param(CODEC_PARAM_LZ4BLOCKS_PAGE_SIZE, 0x7E00_0000).unwrap();
+    assert_eq!(e.set_pledged_size(5).unwrap_err().kind, ErrorKind::Unsupported);
     let mut d = Decoder::new(Some(B)).unwrap();
-    assert_eq!(
-        d.set_param(CODEC_PARAM_LZ4BLOCKS_PREFIX_WIDTH, 3)
-            .unwrap_err()
-            .kind,
-        ErrorKind::Invalid
-    );
-    assert_eq!(
-        d.set_param(CODEC_PARAM_LZ4BLOCKS_HC_LEVEL, 3)
-            .unwrap_err()
-            .kind,
-        ErrorKind::Unsupported
-    );
+    assert_eq!(d.set_param(CODEC_PARAM_LZ4BLOCKS_PREFIX_WIDTH, 3).unwrap_err().kind, ErrorKind::Invalid);
+    assert_eq!(d.set_param(CODEC_PARAM_LZ4BLOCKS_HC_LEVEL, 3).unwrap_err().kind, ErrorKind::Unsupported);
     // Width 1 cannot carry blocks of a default (64 KiB) page.
     let mut e = enc(B, &[(CODEC_PARAM_LZ4BLOCKS_PREFIX_WIDTH, 1)], None);
     let s = e.encode(b"abc", &mut [0u8; 100], Action::Continue);
     let err = s.result.unwrap_err();
     assert_eq!(err.kind, ErrorKind::Invalid);
     assert!(err.msg.contains("prefix"), "{}", err.msg);
-    assert_eq!(
-        formats::frame_info(B, b"\x01\x00\x00\x00\x00")
-            .unwrap_err()
-            .kind,
-        ErrorKind::Unsupported
-    );
+    assert_eq!(formats::frame_info(B, b"\x01\x00\x00\x00\x00").unwrap_err().kind, ErrorKind::Unsupported);
     // The largest page: memory is mapped lazily, small blocks stay small.
     let big = 0x7E00_0000usize;
     let mut e = enc(B, &[(CODEC_PARAM_LZ4BLOCKS_PAGE_SIZE, big as i64)], None);
@@ -598,15 +412,10 @@ fn parameters() {
     let mut c = vec![0u8; formats::compress_bound(B, data.len())];
     let n = codec::stream::compress(B, Some(-2), &data, &mut c).unwrap();
     let mut back = vec![0u8; data.len()];
-    assert_eq!(
-        codec::stream::decompress(Some(B), &c[..n], &mut back, None).unwrap(),
-        data.len()
-    );
+    assert_eq!(codec::stream::decompress(Some(B), &c[..n], &mut back, None).unwrap(), data.len());
     assert_eq!(back, data);
     assert_eq!(
-        codec::stream::decompress(Some(B), &c[..n - 1], &mut back, None)
-            .unwrap_err()
-            .kind,
+        codec::stream::decompress(Some(B), &c[..n - 1], &mut back, None).unwrap_err().kind,
         ErrorKind::Truncated
     );
 }
@@ -619,15 +428,8 @@ fn feed(d: &mut Decoder, src: &[u8], cap: usize) -> Vec<u8> {
 fn marshal_and_clone() {
     let data = text(40_000, 17);
     let dict = raw_dict(&data[30_000..]);
-    for (page, width, d) in [
-        (1000usize, 2u8, None),
-        (65536, 4, Some(&dict)),
-        (200, 1, Some(&dict)),
-    ] {
-        let p = [
-            (CODEC_PARAM_LZ4BLOCKS_PAGE_SIZE, page as i64),
-            (CODEC_PARAM_LZ4BLOCKS_PREFIX_WIDTH, width as i64),
-        ];
+    for (page, width, d) in [(1000usize, 2u8, None), (65536, 4, Some(&dict)), (200, 1, Some(&dict))] {
+        let p = [(CODEC_PARAM_LZ4BLOCKS_PAGE_SIZE, page as i64), (CODEC_PARAM_LZ4BLOCKS_PREFIX_WIDTH, width as i64)];
         let comp = encode_all(&mut enc(B, &p, d), &data, 777, 1 << 16, Action::Flush);
         // Every byte offset, with output pending sometimes.
         for cut in 0..=comp.len() {
@@ -647,27 +449,15 @@ fn marshal_and_clone() {
             a.extend(feed(&mut clone, &comp[s.read..], 1 << 16));
             assert!(a == data, "clone at {cut}");
             out.extend(feed(&mut un, &comp[s.read..], 1 << 16));
-            assert!(
-                out == data,
-                "unmarshal at {cut} (page {page}, width {width})"
-            );
+            assert!(out == data, "unmarshal at {cut} (page {page}, width {width})");
             if d.is_some() {
-                assert_eq!(
-                    Decoder::unmarshal(&blob, None).err().unwrap().kind,
-                    ErrorKind::Dict
-                );
+                assert_eq!(Decoder::unmarshal(&blob, None).err().unwrap().kind, ErrorKind::Dict);
             }
         }
     }
     // Between blocks of a stream without a dictionary, the state is the history (≤ 64 KiB)
     // plus a small header; corrupted states are refused.
-    let comp = encode_all(
-        &mut enc(B, &[], None),
-        &data,
-        1 << 20,
-        1 << 20,
-        Action::Flush,
-    );
+    let comp = encode_all(&mut enc(B, &[], None), &data, 1 << 20, 1 << 20, Action::Flush);
     let mut dec = decoder(65536, 4, None);
     feed(&mut dec, &comp[..5], 100);
     let blob = dec.marshal().unwrap();
@@ -675,15 +465,9 @@ fn marshal_and_clone() {
     for i in 0..blob.len() {
         let mut b = blob.clone();
         b[i] ^= 0x41;
-        assert_eq!(
-            Decoder::unmarshal(&b, None).err().unwrap().kind,
-            ErrorKind::State
-        );
+        assert_eq!(Decoder::unmarshal(&b, None).err().unwrap().kind, ErrorKind::State);
     }
     for n in 0..blob.len() {
-        assert_eq!(
-            Decoder::unmarshal(&blob[..n], None).err().unwrap().kind,
-            ErrorKind::State
-        );
+        assert_eq!(Decoder::unmarshal(&blob[..n], None).err().unwrap().kind, ErrorKind::State);
     }
 }

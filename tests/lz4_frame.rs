@@ -41,10 +41,7 @@ fn round_trip_basic() {
     let mut out = vec![0u8; formats::compress_bound(F, data.len())];
     let n = codec::stream::compress(F, Some(1), &data, &mut out).unwrap();
     let mut back = vec![0u8; data.len()];
-    assert_eq!(
-        codec::stream::decompress(Some(F), &out[..n], &mut back, None).unwrap(),
-        data.len()
-    );
+    assert_eq!(codec::stream::decompress(Some(F), &out[..n], &mut back, None).unwrap(), data.len());
     assert_eq!(back, data);
 }
 
@@ -68,14 +65,7 @@ fn cli_decodes_ours_across_parameters() {
             assert_eq!(h.block_size, bs as u64);
             assert_eq!(h.flags & CODEC_FRAME_FLAG_LINKED_BLOCKS != 0, linked);
             assert_eq!(h.flags & CODEC_FRAME_FLAG_BLOCK_CHECKSUM != 0, bc);
-            assert_eq!(
-                h.checksum,
-                if cc {
-                    CODEC_CHECK_XXH32
-                } else {
-                    CODEC_CHECK_NONE
-                }
-            );
+            assert_eq!(h.checksum, if cc { CODEC_CHECK_XXH32 } else { CODEC_CHECK_NONE });
             assert_eq!(formats::frame_size(F, &c).unwrap(), c.len() as u64);
             let (ok, out) = lz4_cli(&["-d", "-c"], &c);
             assert!(ok, "lz4 -d failed for {p:?}");
@@ -84,15 +74,7 @@ fn cli_decodes_ours_across_parameters() {
         }
     }
     // favour decompression speed (HC levels >= 10)
-    let c = compress(
-        F,
-        &[
-            (CODEC_PARAM_LEVEL, 10),
-            (CODEC_PARAM_LZ4_FAVOR_DEC_SPEED, 1),
-        ],
-        None,
-        &data,
-    );
+    let c = compress(F, &[(CODEC_PARAM_LEVEL, 10), (CODEC_PARAM_LZ4_FAVOR_DEC_SPEED, 1)], None, &data);
     assert_eq!(lz4_cli(&["-d", "-c"], &c).1, data);
 }
 
@@ -122,26 +104,15 @@ fn ours_decodes_cli_across_flags() {
         let (ok, c) = lz4_cli_file(&args, &data);
         assert!(ok, "lz4 {args:?} failed");
         assert_eq!(decode(Some(F), None, &c), data, "flags {flags:?}");
-        assert_eq!(
-            try_decode(Some(F), None, &c, 4093, 1000).unwrap(),
-            data,
-            "flags {flags:?}"
-        );
+        assert_eq!(try_decode(Some(F), None, &c, 4093, 1000).unwrap(), data, "flags {flags:?}");
         assert_eq!(formats::frame_size(F, &c).unwrap(), c.len() as u64);
         let h = formats::frame_info(F, &c).unwrap();
         if h.block_size < data.len() as u64 {
             // (Given a file smaller than a block, the CLI shrinks the block size and makes
             // the single block independent.)
-            assert_eq!(
-                h.flags & CODEC_FRAME_FLAG_LINKED_BLOCKS != 0,
-                flags.contains(&"-BD"),
-                "{flags:?} {h:?}"
-            );
+            assert_eq!(h.flags & CODEC_FRAME_FLAG_LINKED_BLOCKS != 0, flags.contains(&"-BD"), "{flags:?} {h:?}");
         }
-        assert_eq!(
-            h.flags & CODEC_FRAME_FLAG_BLOCK_CHECKSUM != 0,
-            flags.contains(&"-BX")
-        );
+        assert_eq!(h.flags & CODEC_FRAME_FLAG_BLOCK_CHECKSUM != 0, flags.contains(&"-BX"));
         if flags.contains(&"--content-size") {
             assert_eq!(h.content_size, data.len() as u64);
         } else {
@@ -159,11 +130,7 @@ fn cli_concatenations() {
     // own decoder trips over when another frame follows).
     let data = text(300_000, 30);
     let mut stream = Vec::new();
-    for flags in [
-        &["-1", "-B4", "-BX", "--no-frame-crc"][..],
-        &["-9", "-B6"][..],
-        &["-1", "-BD", "-B5"][..],
-    ] {
+    for flags in [&["-1", "-B4", "-BX", "--no-frame-crc"][..], &["-9", "-B6"][..], &["-1", "-BD", "-B5"][..]] {
         let mut args = vec!["-c", "-z"];
         args.extend_from_slice(flags);
         stream.extend(lz4_cli(&args, &data).1);
@@ -203,25 +170,11 @@ fn empty_and_incompressible() {
 #[test]
 fn tiny_buffers_and_chunks() {
     let data = mixed(200_000, 4);
-    for (chunk, cap) in [
-        (1, 1),
-        (3, 1),
-        (1, 17),
-        (64 << 10, 1),
-        (100_000, 5),
-        (777, 70_000),
-    ] {
-        for p in [
-            params(1, 64 << 10, true, true, true),
-            params(9, 256 << 10, false, false, false),
-        ] {
+    for (chunk, cap) in [(1, 1), (3, 1), (1, 17), (64 << 10, 1), (100_000, 5), (777, 70_000)] {
+        for p in [params(1, 64 << 10, true, true, true), params(9, 256 << 10, false, false, false)] {
             let mut e = enc(F, &p, None);
             let c = encode_all(&mut e, &data, chunk, cap, Action::Finish);
-            assert_eq!(
-                c,
-                compress(F, &p, None, &data),
-                "same frame whatever the buffering"
-            );
+            assert_eq!(c, compress(F, &p, None, &data), "same frame whatever the buffering");
             assert_eq!(try_decode(Some(F), None, &c, chunk, cap).unwrap(), data);
         }
     }
@@ -230,13 +183,8 @@ fn tiny_buffers_and_chunks() {
 #[test]
 fn flushed_prefixes_decode() {
     let data = mixed(600_000, 6);
-    let cuts = [
-        0usize, 1, 1000, 65_536, 65_537, 200_000, 200_001, 450_000, 600_000,
-    ];
-    for p in [
-        params(1, 64 << 10, true, true, true),
-        params(3, 256 << 10, false, false, true),
-    ] {
+    let cuts = [0usize, 1, 1000, 65_536, 65_537, 200_000, 200_001, 450_000, 600_000];
+    for p in [params(1, 64 << 10, true, true, true), params(3, 256 << 10, false, false, true)] {
         let mut e = enc(F, &p, None);
         let mut out = Vec::new();
         for w in cuts.windows(2) {
@@ -276,12 +224,7 @@ fn concatenated_and_skippable_frames() {
     // (lz4 1.9.4's CLI stops after a frame that has block checksums but no content checksum
     // when another frame follows, "Stream followed by undecodable data", also with frames it
     // made itself; so this frame has both.)
-    stream.extend(compress(
-        F,
-        &params(9, 1 << 20, false, true, true),
-        None,
-        &b,
-    ));
+    stream.extend(compress(F, &params(9, 1 << 20, false, true, true), None, &b));
     stream.extend(compress(F, &[], None, b""));
     if have_lz4_cli() {
         let (ok, c) = lz4_cli(&["-c", "-z", "-BD"], &a);
@@ -316,19 +259,9 @@ fn concatenated_and_skippable_frames() {
     assert_eq!(pos, stream.len());
     assert_eq!(ends, if cli { 4 } else { 3 });
     assert!(got == want);
-    assert_eq!(
-        try_decode(None, None, &stream, 5, 3).unwrap(),
-        want,
-        "AUTO, tiny buffers"
-    );
+    assert_eq!(try_decode(None, None, &stream, 5, 3).unwrap(), want, "AUTO, tiny buffers");
     // frame_info / frame_size on the skippable frame
-    let at = stream.len()
-        - stream
-            .windows(4)
-            .rev()
-            .position(|w| w == [0x5A, 0x2A, 0x4D, 0x18])
-            .unwrap()
-        - 4;
+    let at = stream.len() - stream.windows(4).rev().position(|w| w == [0x5A, 0x2A, 0x4D, 0x18]).unwrap() - 4;
     let h = formats::frame_info(F, &stream[at..]).unwrap();
     assert_eq!(h.flags, CODEC_FRAME_FLAG_SKIPPABLE);
     assert_eq!(h.content_size, 5);
@@ -341,10 +274,7 @@ fn encoder_reuse_reset_and_pledged_size() {
     let mut e = enc(F, &[], None);
     let one = encode_all(&mut e, &data, 10_000, 1 << 20, Action::Finish);
     let two = encode_all(&mut e, &data, 10_000, 1 << 20, Action::Finish);
-    assert_eq!(
-        one, two,
-        "after FINISH the next byte starts a new, identical frame"
-    );
+    assert_eq!(one, two, "after FINISH the next byte starts a new, identical frame");
     // FINISH with nothing given: an empty frame, each time.
     let mut e = enc(F, &[], None);
     let s = e.encode(&[], &mut [0u8; 64], Action::Finish);
@@ -356,28 +286,19 @@ fn encoder_reuse_reset_and_pledged_size() {
     let mut e = enc(F, &[], None);
     let _ = encode_all(&mut e, &data[..5000], 100, 1 << 20, Action::Flush);
     e.reset();
-    assert_eq!(
-        encode_all(&mut e, &data, 10_000, 1 << 20, Action::Finish),
-        one
-    );
+    assert_eq!(encode_all(&mut e, &data, 10_000, 1 << 20, Action::Finish), one);
     // Pledged size: recorded, checked by the CLI and by our decoder.
     let mut e = enc(F, &[], None);
     e.set_pledged_size(data.len() as u64).unwrap();
     let c = encode_all(&mut e, &data, 7000, 1 << 20, Action::Finish);
-    assert_eq!(
-        formats::frame_info(F, &c).unwrap().content_size,
-        data.len() as u64
-    );
+    assert_eq!(formats::frame_info(F, &c).unwrap().content_size, data.len() as u64);
     assert_eq!(decode(Some(F), None, &c), data);
     if have_lz4_cli() {
         assert_eq!(lz4_cli(&["-d", "-c"], &c).1, data);
     }
     // ... for one frame only.
     let c2 = encode_all(&mut e, &data, 7000, 1 << 20, Action::Finish);
-    assert_eq!(
-        formats::frame_info(F, &c2).unwrap().content_size,
-        CODEC_CONTENT_SIZE_UNKNOWN
-    );
+    assert_eq!(formats::frame_info(F, &c2).unwrap().content_size, CODEC_CONTENT_SIZE_UNKNOWN);
     // Mismatches are refused.
     let mut e = enc(F, &[], None);
     e.set_pledged_size(10).unwrap();
@@ -412,21 +333,12 @@ fn dictionaries() {
         // raw dictionary: no dict id in the frame
         let c = compress(F, &p, Some(&raw), &data);
         assert_eq!(formats::frame_info(F, &c).unwrap().dict_id, 0);
-        assert!(
-            c.len() < compress(F, &p, None, &data).len(),
-            "the dictionary helps"
-        );
+        assert!(c.len() < compress(F, &p, None, &data).len(), "the dictionary helps");
         assert_eq!(decode(Some(F), Some(&raw), &c), data);
-        assert_eq!(
-            try_decode(Some(F), Some(&raw), &c, 333, 1000).unwrap(),
-            data
-        );
+        assert_eq!(try_decode(Some(F), Some(&raw), &c, 333, 1000).unwrap(), data);
         // Without it the first block references missing history: corrupt, or a checksum error.
         let e = try_decode(Some(F), None, &c, usize::MAX, 1 << 20).unwrap_err();
-        assert!(
-            matches!(e.kind, ErrorKind::Corrupt | ErrorKind::Checksum),
-            "{e}"
-        );
+        assert!(matches!(e.kind, ErrorKind::Corrupt | ErrorKind::Checksum), "{e}");
         // trained (zstd-format) dictionary: id recorded and enforced
         let c = compress(F, &p, Some(&trained), &data);
         let id = formats::frame_info(F, &c).unwrap().dict_id;
@@ -456,17 +368,9 @@ fn dictionaries() {
             assert_eq!(decode(Some(F), Some(&raw), &c), data, "{flags:?}");
         }
         for linked in [true, false] {
-            let c = compress(
-                F,
-                &params(9, 64 << 10, linked, true, true),
-                Some(&raw),
-                &data,
-            );
+            let c = compress(F, &params(9, 64 << 10, linked, true, true), Some(&raw), &data);
             let (ok, o) = lz4_cli(&["-d", "-c", "-D", ps], &c);
-            assert!(
-                ok && o == data,
-                "CLI decodes our dictionary frame (linked {linked})"
-            );
+            assert!(ok && o == data, "CLI decodes our dictionary frame (linked {linked})");
         }
         std::fs::remove_dir_all(&dir).unwrap();
     }
@@ -479,41 +383,21 @@ fn corruption_is_detected() {
     let mut r = Rng(15);
     for i in 0..400 {
         let mut bad = c.clone();
-        let at = if i < 40 {
-            i % c.len()
-        } else {
-            r.range(0, c.len() - 1)
-        };
+        let at = if i < 40 { i % c.len() } else { r.range(0, c.len() - 1) };
         bad[at] ^= 1 << r.range(0, 7);
         match try_decode(Some(F), None, &bad, r.range(1, 70_000), r.range(1, 70_000)) {
             Ok(out) => panic!("flip at {at} accepted ({} bytes out)", out.len()),
             Err(e) => assert!(
                 matches!(
                     e.kind,
-                    ErrorKind::Corrupt
-                        | ErrorKind::Checksum
-                        | ErrorKind::Truncated
-                        | ErrorKind::Unsupported
+                    ErrorKind::Corrupt | ErrorKind::Checksum | ErrorKind::Truncated | ErrorKind::Unsupported
                 ),
                 "flip at {at}: {e:?}"
             ),
         }
     }
     // Truncations: never an error, never output beyond the data, not at a frame edge.
-    for cut in [
-        0,
-        1,
-        4,
-        6,
-        7,
-        10,
-        11,
-        100,
-        c.len() / 2,
-        c.len() - 5,
-        c.len() - 4,
-        c.len() - 1,
-    ] {
+    for cut in [0, 1, 4, 6, 7, 10, 11, 100, c.len() / 2, c.len() - 5, c.len() - 4, c.len() - 1] {
         let mut d = Decoder::new(Some(F)).unwrap();
         let mut out = vec![0u8; data.len() + 1];
         let s = d.decode(&c[..cut], &mut out);
@@ -530,21 +414,14 @@ fn corruption_is_detected() {
         assert!(ok);
         let e = try_decode(Some(F), None, &legacy, usize::MAX, 1 << 20).unwrap_err();
         assert_eq!(e.kind, ErrorKind::Unsupported, "{e}");
-        assert_eq!(
-            formats::frame_info(F, &legacy).unwrap_err().kind,
-            ErrorKind::Unsupported
-        );
+        assert_eq!(formats::frame_info(F, &legacy).unwrap_err().kind, ErrorKind::Unsupported);
     }
     // A block larger than the descriptor's maximum.
     let mut bad = compress(F, &params(1, 64 << 10, true, false, false), None, &data);
     bad[7..11].copy_from_slice(&((64u32 << 10) + 1).to_le_bytes());
     let e = try_decode(Some(F), None, &bad, usize::MAX, 1 << 20).unwrap_err();
     assert_eq!(e.kind, ErrorKind::Corrupt);
-    assert!(
-        e.msg.contains("maximum block size") && e.msg.contains("at input byte 7"),
-        "{}",
-        e.msg
-    );
+    assert!(e.msg.contains("maximum block size") && e.msg.contains("at input byte 7"), "{}", e.msg);
     // Header and checksum errors name what failed.
     let mut bad = c.clone();
     bad[6] ^= 0xFF; // header checksum byte
@@ -556,20 +433,12 @@ fn corruption_is_detected() {
     bad[n - 1] ^= 1; // content checksum
     let e = try_decode(Some(F), None, &bad, usize::MAX, 1 << 20).unwrap_err();
     assert_eq!(e.kind, ErrorKind::Checksum);
-    assert!(
-        e.msg.contains("content checksum") && e.msg.contains(&format!("at input byte {}", n - 4)),
-        "{}",
-        e.msg
-    );
+    assert!(e.msg.contains("content checksum") && e.msg.contains(&format!("at input byte {}", n - 4)), "{}", e.msg);
     let mut bad = c.clone();
     bad[20] ^= 1; // inside the first block: its block checksum fails
     let e = try_decode(Some(F), None, &bad, usize::MAX, 1 << 20).unwrap_err();
     assert_eq!(e.kind, ErrorKind::Checksum);
-    assert!(
-        e.msg.contains("block checksum") && e.msg.contains("at input byte 7"),
-        "{}",
-        e.msg
-    );
+    assert!(e.msg.contains("block checksum") && e.msg.contains("at input byte 7"), "{}", e.msg);
 }
 
 #[test]
@@ -583,70 +452,33 @@ fn frame_info_and_parameters() {
     assert_eq!(h.flags, CODEC_FRAME_FLAG_BLOCK_CHECKSUM);
     assert_eq!(h.checksum, CODEC_CHECK_XXH32);
     for n in 0..7 {
-        assert_eq!(
-            formats::frame_info(F, &c[..n]).unwrap_err().kind,
-            ErrorKind::Truncated
-        );
+        assert_eq!(formats::frame_info(F, &c[..n]).unwrap_err().kind, ErrorKind::Truncated);
     }
     for n in 0..c.len() {
-        assert_eq!(
-            formats::frame_size(F, &c[..n]).unwrap_err().kind,
-            ErrorKind::Truncated
-        );
+        assert_eq!(formats::frame_size(F, &c[..n]).unwrap_err().kind, ErrorKind::Truncated);
     }
-    assert_eq!(
-        formats::frame_info(Format::Lz4Blocks, &c).unwrap_err().kind,
-        ErrorKind::Unsupported
-    );
+    assert_eq!(formats::frame_info(Format::Lz4Blocks, &c).unwrap_err().kind, ErrorKind::Unsupported);
     // Bounds and values.
     let spec = formats::param_spec(F, CODEC_PARAM_LEVEL).unwrap();
-    assert_eq!(
-        (spec.lo, spec.hi, spec.encoder, spec.decoder),
-        (-65537, 12, true, false)
-    );
+    assert_eq!((spec.lo, spec.hi, spec.encoder, spec.decoder), (-65537, 12, true, false));
     let spec = formats::param_spec(F, CODEC_PARAM_LZ4_BLOCK_SIZE).unwrap();
     assert_eq!((spec.lo, spec.hi), (65536, 4194304));
     assert!(formats::param_spec(F, CODEC_PARAM_ZSTD_WINDOW_LOG).is_none());
     assert!(formats::param_spec(F, CODEC_PARAM_LZ4BLOCKS_PAGE_SIZE).is_none());
     let mut e = codec::Encoder::new(F).unwrap();
-    assert_eq!(
-        e.set_param(CODEC_PARAM_LZ4_BLOCK_SIZE, 100_000)
-            .unwrap_err()
-            .kind,
-        ErrorKind::Invalid
-    );
-    assert_eq!(
-        e.set_param(CODEC_PARAM_LEVEL, 13).unwrap_err().kind,
-        ErrorKind::Invalid
-    );
-    assert_eq!(
-        e.set_param(CODEC_PARAM_LEVEL, -65538).unwrap_err().kind,
-        ErrorKind::Invalid
-    );
+    assert_eq!(e.set_param(CODEC_PARAM_LZ4_BLOCK_SIZE, 100_000).unwrap_err().kind, ErrorKind::Invalid);
+    assert_eq!(e.set_param(CODEC_PARAM_LEVEL, 13).unwrap_err().kind, ErrorKind::Invalid);
+    assert_eq!(e.set_param(CODEC_PARAM_LEVEL, -65538).unwrap_err().kind, ErrorKind::Invalid);
     e.set_param(CODEC_PARAM_LEVEL, -65537).unwrap();
     e.set_param(CODEC_PARAM_THREADS, 1).unwrap();
-    assert_eq!(
-        e.set_param(CODEC_PARAM_THREADS, 2).unwrap_err().kind,
-        ErrorKind::Invalid
-    );
+    assert_eq!(e.set_param(CODEC_PARAM_THREADS, 2).unwrap_err().kind, ErrorKind::Invalid);
     let mut d = Decoder::new(Some(F)).unwrap();
-    assert_eq!(
-        d.set_param(CODEC_PARAM_LEVEL, 1).unwrap_err().kind,
-        ErrorKind::Unsupported
-    );
+    assert_eq!(d.set_param(CODEC_PARAM_LEVEL, 1).unwrap_err().kind, ErrorKind::Unsupported);
     // CHECKSUM is an alias of the content checksum.
     let a = compress(F, &[(CODEC_PARAM_CHECKSUM, 1)], None, b"hello hello hello");
-    let b = compress(
-        F,
-        &[(CODEC_PARAM_LZ4_CONTENT_CHECKSUM, 1)],
-        None,
-        b"hello hello hello",
-    );
+    let b = compress(F, &[(CODEC_PARAM_LZ4_CONTENT_CHECKSUM, 1)], None, b"hello hello hello");
     assert_eq!(a, b);
-    assert_eq!(
-        formats::frame_info(F, &a).unwrap().checksum,
-        CODEC_CHECK_XXH32
-    );
+    assert_eq!(formats::frame_info(F, &a).unwrap().checksum, CODEC_CHECK_XXH32);
     // Negative levels: fast mode with acceleration -level (lz4 --fast=N is our level -(N+1)).
     let data = text(200_000, 16);
     let l0 = compress(F, &[(CODEC_PARAM_LEVEL, 0)], None, &data);
@@ -669,10 +501,7 @@ fn silesia_xml_interop_if_present() {
         eprintln!("{zip} or the lz4 CLI not present: skipping");
         return;
     }
-    let out = std::process::Command::new("unzip")
-        .args(["-p", zip])
-        .output()
-        .unwrap();
+    let out = std::process::Command::new("unzip").args(["-p", zip]).output().unwrap();
     assert!(out.status.success());
     let data = out.stdout;
     assert!(data.len() > 1 << 20);
@@ -687,12 +516,7 @@ fn silesia_xml_interop_if_present() {
 #[test]
 fn garbage_never_panics() {
     let mut r = Rng(77);
-    let good = compress(
-        F,
-        &params(1, 64 << 10, true, true, true),
-        None,
-        &text(5000, 78),
-    );
+    let good = compress(F, &params(1, 64 << 10, true, true, true), None, &text(5000, 78));
     for i in 0..3000 {
         let mut g = Vec::new();
         if i % 3 != 2 {

@@ -30,13 +30,7 @@ fn lz4framed_compress(data: &[u8], linked: bool, checksum: bool, hc: bool) -> Ve
         None,
     );
     e.set_pledged_size(data.len() as u64).unwrap();
-    encode_all(
-        &mut e,
-        data,
-        data.len(),
-        data.len() + 100_000,
-        Action::Finish,
-    )
+    encode_all(&mut e, data, data.len(), data.len() + 100_000, Action::Finish)
 }
 
 /// Feed all of `src` to `d` with `out_cap`-byte output buffers; returns the output.
@@ -108,11 +102,9 @@ fn lz4framed_continuation_clone_marshal_matrix() {
                     let blob = d.marshal().unwrap();
                     assert!(blob.len() > 16);
                     let clone = d.try_clone().unwrap();
-                    for (name, mut dec) in [
-                        ("clone", clone),
-                        ("unmarshal", Decoder::unmarshal(&blob, None).unwrap()),
-                        ("same", d),
-                    ] {
+                    for (name, mut dec) in
+                        [("clone", clone), ("unmarshal", Decoder::unmarshal(&blob, None).unwrap()), ("same", d)]
+                    {
                         let mut out = first.clone();
                         out.extend(feed(&mut dec, tail, cap));
                         assert!(dec.at_frame_edge(), "{name} cut {off}");
@@ -140,11 +132,7 @@ fn lz4framed_continuation_clone_marshal_matrix() {
                     if linked {
                         assert!(blob.len() < (64 << 10) + 256, "{}", blob.len());
                     } else {
-                        assert!(
-                            blob.len() < 256,
-                            "independent-block boundary state is {} bytes",
-                            blob.len()
-                        );
+                        assert!(blob.len() < 256, "independent-block boundary state is {} bytes", blob.len());
                     }
                     let mut d2 = Decoder::unmarshal(&blob, None).unwrap();
                     let mut out = first;
@@ -200,28 +188,9 @@ fn varied_stream(dict: Option<&Arc<Dict>>) -> (Vec<u8>, Vec<u8>) {
     let mut comp = Vec::new();
     let mut want = Vec::new();
     let kinds: [(&[(codec_param, i64)], bool); 3] = [
-        (
-            &[
-                (CODEC_PARAM_LZ4_CONTENT_CHECKSUM, 1),
-                (CODEC_PARAM_LZ4_BLOCK_CHECKSUM, 1),
-            ],
-            true,
-        ),
-        (
-            &[
-                (CODEC_PARAM_LZ4_LINKED_BLOCKS, 0),
-                (CODEC_PARAM_LZ4_BLOCK_SIZE, 256 << 10),
-                (CODEC_PARAM_LEVEL, 9),
-            ],
-            false,
-        ),
-        (
-            &[
-                (CODEC_PARAM_LZ4_CONTENT_CHECKSUM, 1),
-                (CODEC_PARAM_LEVEL, -3),
-            ],
-            true,
-        ),
+        (&[(CODEC_PARAM_LZ4_CONTENT_CHECKSUM, 1), (CODEC_PARAM_LZ4_BLOCK_CHECKSUM, 1)], true),
+        (&[(CODEC_PARAM_LZ4_LINKED_BLOCKS, 0), (CODEC_PARAM_LZ4_BLOCK_SIZE, 256 << 10), (CODEC_PARAM_LEVEL, 9)], false),
+        (&[(CODEC_PARAM_LZ4_CONTENT_CHECKSUM, 1), (CODEC_PARAM_LEVEL, -3)], true),
     ];
     for (i, (p, flushes)) in kinds.iter().enumerate() {
         let part = &data[i * 150_000..i * 150_000 + 250_000];
@@ -235,25 +204,13 @@ fn varied_stream(dict: Option<&Arc<Dict>>) -> (Vec<u8>, Vec<u8>) {
             }
             comp.extend(encode_all(&mut e, &[], 1, 1 << 20, Action::Finish));
         } else {
-            comp.extend(encode_all(
-                &mut e,
-                part,
-                part.len(),
-                1 << 20,
-                Action::Finish,
-            ));
+            comp.extend(encode_all(&mut e, part, part.len(), 1 << 20, Action::Finish));
         }
         want.extend_from_slice(part);
         if i == 0 {
             comp.extend_from_slice(&[0x51, 0x2A, 0x4D, 0x18, 9, 0, 0, 0]);
             comp.extend_from_slice(b"skip me!!");
-            comp.extend(encode_all(
-                &mut enc(F, &[], dict),
-                &[],
-                1,
-                100,
-                Action::Finish,
-            ));
+            comp.extend(encode_all(&mut enc(F, &[], dict), &[], 1, 100, Action::Finish));
         }
     }
     (comp, want)
@@ -284,11 +241,7 @@ fn random_resume(dict: Option<&Arc<Dict>>, seed: u64) {
             _ => r.range(0, 5000),
         }
         .min(comp.len() - pos);
-        let cap = if r.range(0, 3) == 0 {
-            r.range(1, 20)
-        } else {
-            r.range(1, 200_000)
-        };
+        let cap = if r.range(0, 3) == 0 { r.range(1, 20) } else { r.range(1, 200_000) };
         let s = d.decode(&comp[pos..pos + n], &mut buf[..cap]);
         pos += s.read;
         out.extend_from_slice(&buf[..s.written]);
@@ -322,14 +275,7 @@ fn random_resume(dict: Option<&Arc<Dict>>, seed: u64) {
 fn marshal_at_every_offset(dict: Option<&Arc<Dict>>) {
     let data = mixed_data(6000);
     let mut comp = Vec::new();
-    let mut e = enc(
-        F,
-        &[
-            (CODEC_PARAM_LZ4_CONTENT_CHECKSUM, 1),
-            (CODEC_PARAM_LZ4_BLOCK_CHECKSUM, 1),
-        ],
-        dict,
-    );
+    let mut e = enc(F, &[(CODEC_PARAM_LZ4_CONTENT_CHECKSUM, 1), (CODEC_PARAM_LZ4_BLOCK_CHECKSUM, 1)], dict);
     e.set_pledged_size(4000).unwrap();
     for c in data[..4000].chunks(700) {
         comp.extend(encode_all(&mut e, c, c.len(), 1 << 16, Action::Flush));
@@ -337,13 +283,7 @@ fn marshal_at_every_offset(dict: Option<&Arc<Dict>>) {
     comp.extend(encode_all(&mut e, &[], 1, 1 << 16, Action::Finish));
     comp.extend_from_slice(&[0x5F, 0x2A, 0x4D, 0x18, 3, 0, 0, 0, 1, 2, 3]);
     let mut e = enc(F, &[(CODEC_PARAM_LZ4_LINKED_BLOCKS, 0)], dict);
-    comp.extend(encode_all(
-        &mut e,
-        &data[4000..],
-        2000,
-        1 << 16,
-        Action::Finish,
-    ));
+    comp.extend(encode_all(&mut e, &data[4000..], 2000, 1 << 16, Action::Finish));
     let mut stages = [0u32; 8];
     for cut in 0..=comp.len() {
         for cap in [1usize, 300, 1 << 16] {
@@ -425,39 +365,17 @@ fn reseal(blob: &[u8], f: impl FnOnce(&mut Vec<u8>)) -> Vec<u8> {
     let env = state::open(blob).unwrap();
     let mut p = env.payload.to_vec();
     f(&mut p);
-    state::seal(
-        env.format,
-        env.fingerprint,
-        env.dict,
-        env.consumed,
-        env.produced,
-        &p,
-    )
+    state::seal(env.format, env.fingerprint, env.dict, env.consumed, env.produced, &p)
 }
 
 #[test]
 fn corrupted_states_are_refused() {
     let data = mixed_data(300_000);
-    let c = compress(
-        F,
-        &[
-            (CODEC_PARAM_LZ4_CONTENT_CHECKSUM, 1),
-            (CODEC_PARAM_LZ4_BLOCK_CHECKSUM, 1),
-        ],
-        None,
-        &data,
-    );
+    let c = compress(F, &[(CODEC_PARAM_LZ4_CONTENT_CHECKSUM, 1), (CODEC_PARAM_LZ4_BLOCK_CHECKSUM, 1)], None, &data);
     // Small states at several stages: mid-magic, mid-header, mid-block-size, mid-block,
     // with pending output, mid-checksum.
     let mut states = Vec::new();
-    for (cut, cap) in [
-        (2, 100),
-        (6, 100),
-        (9, 100),
-        (300, 100),
-        (c.len() / 2, 10),
-        (c.len() - 2, 1 << 20),
-    ] {
+    for (cut, cap) in [(2, 100), (6, 100), (9, 100), (300, 100), (c.len() / 2, 10), (c.len() - 2, 1 << 20)] {
         let mut d = Decoder::new(Some(F)).unwrap();
         let s = d.decode(&c[..cut], &mut vec![0u8; cap]);
         s.result.unwrap();
@@ -481,10 +399,7 @@ fn corrupted_states_are_refused() {
             }
             Some(n)
         };
-        assert_eq!(
-            rest(&mut Decoder::unmarshal(blob, None).unwrap()),
-            Some(data.len())
-        );
+        assert_eq!(rest(&mut Decoder::unmarshal(blob, None).unwrap()), Some(data.len()));
         if blob.len() < 4096 {
             for i in 0..blob.len() {
                 for bits in [0x01u8, 0x80, 0xFF] {
@@ -497,10 +412,7 @@ fn corrupted_states_are_refused() {
         }
         let sample = |len: usize| -> Vec<usize> {
             let mut r = Rng(len as u64 + 1);
-            (0..len.min(300))
-                .chain(len.saturating_sub(300)..len)
-                .chain((0..100).map(|_| r.range(0, len - 1)))
-                .collect()
+            (0..len.min(300)).chain(len.saturating_sub(300)..len).chain((0..100).map(|_| r.range(0, len - 1))).collect()
         };
         for n in sample(blob.len()) {
             assert_eq!(unm_err(&blob[..n], None).kind, ErrorKind::State);
@@ -510,26 +422,17 @@ fn corrupted_states_are_refused() {
         let plen = state::open(blob).unwrap().payload.len();
         for n in sample(plen) {
             let b = reseal(blob, |p| p.truncate(n));
-            assert_eq!(
-                unm_err(&b, None).kind,
-                ErrorKind::State,
-                "payload truncated to {n}"
-            );
+            assert_eq!(unm_err(&b, None).kind, ErrorKind::State, "payload truncated to {n}");
         }
         let mut refused = 0;
         let mut r = Rng(plen as u64);
-        let positions: Vec<usize> = (0..plen.min(200))
-            .chain((0..50).map(|_| r.range(0, plen - 1)))
-            .collect();
+        let positions: Vec<usize> = (0..plen.min(200)).chain((0..50).map(|_| r.range(0, plen - 1))).collect();
         for &i in &positions {
             for bits in [0x01u8, 0x80, 0xFF] {
                 let b = reseal(blob, |p| p[i] ^= bits);
                 match Decoder::unmarshal(&b, None) {
                     Err(e) => {
-                        assert!(
-                            matches!(e.kind, ErrorKind::State | ErrorKind::Dict),
-                            "{e:?}"
-                        );
+                        assert!(matches!(e.kind, ErrorKind::State | ErrorKind::Dict), "{e:?}");
                         refused += 1;
                     }
                     Ok(mut dec) => {
@@ -550,8 +453,6 @@ fn corrupted_states_are_refused() {
     // stage, have, flg, bd, content size, remaining, dict id, use_dict, then XXH32's 12
     // fields: memsize is the 11th.
     let memsize_at = 13 + 1 + 1 + 1 + 1 + 8 + 8 + 4 + 1 + 10 * 4;
-    let b = reseal(blob, |p| {
-        p[memsize_at..memsize_at + 4].copy_from_slice(&16u32.to_le_bytes())
-    });
+    let b = reseal(blob, |p| p[memsize_at..memsize_at + 4].copy_from_slice(&16u32.to_le_bytes()));
     assert_eq!(unm_err(&b, None).kind, ErrorKind::State);
 }

@@ -9,30 +9,14 @@ use codec::Format;
 use xz_common::*;
 
 /// Decode `c` with ours (one shot and chunked) and liblzma; both must accept and give `want`.
-fn agree_valid(
-    f: Format,
-    params: &[(i32, i64)],
-    raw: (u32, &[PreFilter]),
-    c: &[u8],
-    want: &[u8],
-    what: &str,
-) {
+fn agree_valid(f: Format, params: &[(i32, i64)], raw: (u32, &[PreFilter]), c: &[u8], want: &[u8], what: &str) {
     let o = decode(f, params, c);
     assert!(o.err.is_none(), "{what}: ours failed: {:?}", o.err);
     assert!(o.ok, "{what}: ours did not end at a frame edge");
-    assert!(
-        o.out == want,
-        "{what}: ours decoded {} bytes, want {}",
-        o.out.len(),
-        want.len()
-    );
+    assert!(o.out == want, "{what}: ours decoded {} bytes, want {}", o.out.len(), want.len());
     let mut d = decoder(Some(f), params, None);
     let o2 = run_decoder(&mut d, c, 0, 0, &mut Rng(c.len() as u64));
-    assert!(
-        o2.ok && o2.out == want,
-        "{what}: chunked decode differs ({:?})",
-        o2.err
-    );
+    assert!(o2.ok && o2.out == want, "{what}: chunked decode differs ({:?})", o2.err);
     let (lo, lok) = liblzma(f, c, (raw.0, raw.1, None));
     assert!(lok, "{what}: liblzma rejected it");
     assert!(lo == want, "{what}: liblzma output differs");
@@ -59,14 +43,7 @@ fn all_presets() {
                 &format!("xz -{preset}{}", if extreme { "e" } else { "" }),
             );
             let c = compress(Format::LzmaAlone, &p, &data);
-            agree_valid(
-                Format::LzmaAlone,
-                &[],
-                (0, &[]),
-                &c,
-                &data,
-                &format!("lzma -{preset}"),
-            );
+            agree_valid(Format::LzmaAlone, &[], (0, &[]), &c, &data, &format!("lzma -{preset}"));
         }
     }
 }
@@ -74,31 +51,11 @@ fn all_presets() {
 #[test]
 fn all_checks() {
     let data = text(100_000, 3);
-    for check in [
-        CODEC_CHECK_NONE,
-        CODEC_CHECK_CRC32,
-        CODEC_CHECK_CRC64,
-        CODEC_CHECK_SHA256,
-    ] {
-        let c = compress(
-            Format::Xz,
-            &[(CODEC_PARAM_CHECKSUM, check as i64), (LEVEL, 1)],
-            &data,
-        );
+    for check in [CODEC_CHECK_NONE, CODEC_CHECK_CRC32, CODEC_CHECK_CRC64, CODEC_CHECK_SHA256] {
+        let c = compress(Format::Xz, &[(CODEC_PARAM_CHECKSUM, check as i64), (LEVEL, 1)], &data);
         assert_eq!(c[7] as i32, check);
-        agree_valid(
-            Format::Xz,
-            &[],
-            (0, &[]),
-            &c,
-            &data,
-            &format!("check {check}"),
-        );
-        let c2 = compress(
-            Format::Xz,
-            &[(CODEC_PARAM_XZ_CHECK, check as i64), (LEVEL, 1)],
-            &data,
-        );
+        agree_valid(Format::Xz, &[], (0, &[]), &c, &data, &format!("check {check}"));
+        let c2 = compress(Format::Xz, &[(CODEC_PARAM_XZ_CHECK, check as i64), (LEVEL, 1)], &data);
         assert_eq!(c, c2, "CHECKSUM and XZ_CHECK are aliases");
         let info = codec::formats::frame_info(Format::Xz, &c).unwrap();
         assert_eq!(info.checksum, check);
@@ -110,47 +67,24 @@ fn all_checks() {
 fn custom_lzma_options() {
     let data = text(120_000, 4);
     let cases: &[&[(i32, i64)]] = &[
-        &[
-            (CODEC_PARAM_XZ_LC, 0),
-            (CODEC_PARAM_XZ_LP, 4),
-            (CODEC_PARAM_XZ_PB, 0),
-        ],
-        &[
-            (CODEC_PARAM_XZ_LC, 4),
-            (CODEC_PARAM_XZ_LP, 0),
-            (CODEC_PARAM_XZ_PB, 4),
-        ],
-        &[
-            (CODEC_PARAM_XZ_LC, 1),
-            (CODEC_PARAM_XZ_LP, 2),
-            (CODEC_PARAM_XZ_PB, 3),
-        ],
-        &[
-            (CODEC_PARAM_XZ_DICT_SIZE, 4096),
-            (CODEC_PARAM_XZ_MODE, 1),
-            (CODEC_PARAM_XZ_MATCH_FINDER, 0x03),
-        ],
+        &[(CODEC_PARAM_XZ_LC, 0), (CODEC_PARAM_XZ_LP, 4), (CODEC_PARAM_XZ_PB, 0)],
+        &[(CODEC_PARAM_XZ_LC, 4), (CODEC_PARAM_XZ_LP, 0), (CODEC_PARAM_XZ_PB, 4)],
+        &[(CODEC_PARAM_XZ_LC, 1), (CODEC_PARAM_XZ_LP, 2), (CODEC_PARAM_XZ_PB, 3)],
+        &[(CODEC_PARAM_XZ_DICT_SIZE, 4096), (CODEC_PARAM_XZ_MODE, 1), (CODEC_PARAM_XZ_MATCH_FINDER, 0x03)],
         &[
             (CODEC_PARAM_XZ_DICT_SIZE, 65537),
             (CODEC_PARAM_XZ_MATCH_FINDER, 0x12),
             (CODEC_PARAM_XZ_NICE_LEN, 273),
             (CODEC_PARAM_XZ_DEPTH, 1000),
         ],
-        &[
-            (CODEC_PARAM_XZ_MODE, 2),
-            (CODEC_PARAM_XZ_MATCH_FINDER, 0x04),
-            (CODEC_PARAM_XZ_NICE_LEN, 4),
-        ],
+        &[(CODEC_PARAM_XZ_MODE, 2), (CODEC_PARAM_XZ_MATCH_FINDER, 0x04), (CODEC_PARAM_XZ_NICE_LEN, 4)],
     ];
     for (i, p) in cases.iter().enumerate() {
         for f in [Format::Xz, Format::LzmaAlone] {
             let c = compress(f, p, &data);
             agree_valid(f, &[], (0, &[]), &c, &data, &format!("{f:?} options #{i}"));
         }
-        let dict = p
-            .iter()
-            .find(|x| x.0 == CODEC_PARAM_XZ_DICT_SIZE)
-            .map_or(8 << 20, |x| x.1);
+        let dict = p.iter().find(|x| x.0 == CODEC_PARAM_XZ_DICT_SIZE).map_or(8 << 20, |x| x.1);
         let c = compress(Format::Lzma2Raw, p, &data);
         agree_valid(
             Format::Lzma2Raw,
@@ -162,11 +96,7 @@ fn custom_lzma_options() {
         );
     }
     // lc + lp > 4 is refused when the stream starts.
-    let mut e = encoder(
-        Format::Xz,
-        &[(CODEC_PARAM_XZ_LC, 3), (CODEC_PARAM_XZ_LP, 2)],
-        None,
-    );
+    let mut e = encoder(Format::Xz, &[(CODEC_PARAM_XZ_LC, 3), (CODEC_PARAM_XZ_LP, 2)], None);
     let mut out = [0u8; 100];
     let s = e.encode(b"abc", &mut out, codec::Action::Finish);
     assert_eq!(s.result.unwrap_err().kind, codec::ErrorKind::Invalid);
@@ -175,31 +105,13 @@ fn custom_lzma_options() {
 #[test]
 fn delta_and_bcj_filters() {
     let x86 = x86ish(150_000, 9);
-    let samples: Vec<i16> = (0..40_000)
-        .map(|i| ((i as f64 * 0.05).sin() * 9000.0) as i16)
-        .collect();
+    let samples: Vec<i16> = (0..40_000).map(|i| ((i as f64 * 0.05).sin() * 9000.0) as i16).collect();
     let audio: Vec<u8> = samples.iter().flat_map(|s| s.to_le_bytes()).collect();
     let cases: Vec<(Vec<(i32, i64)>, Vec<PreFilter>, &[u8])> = vec![
-        (
-            vec![(CODEC_PARAM_XZ_BCJ_X86, 1)],
-            vec![PreFilter::X86],
-            &x86,
-        ),
-        (
-            vec![(CODEC_PARAM_XZ_DELTA_DIST, 2)],
-            vec![PreFilter::Delta(2)],
-            &audio,
-        ),
-        (
-            vec![(CODEC_PARAM_XZ_DELTA_DIST, 1)],
-            vec![PreFilter::Delta(1)],
-            &x86,
-        ),
-        (
-            vec![(CODEC_PARAM_XZ_DELTA_DIST, 256)],
-            vec![PreFilter::Delta(256)],
-            &audio,
-        ),
+        (vec![(CODEC_PARAM_XZ_BCJ_X86, 1)], vec![PreFilter::X86], &x86),
+        (vec![(CODEC_PARAM_XZ_DELTA_DIST, 2)], vec![PreFilter::Delta(2)], &audio),
+        (vec![(CODEC_PARAM_XZ_DELTA_DIST, 1)], vec![PreFilter::Delta(1)], &x86),
+        (vec![(CODEC_PARAM_XZ_DELTA_DIST, 256)], vec![PreFilter::Delta(256)], &audio),
         (
             vec![(CODEC_PARAM_XZ_DELTA_DIST, 4), (CODEC_PARAM_XZ_BCJ_X86, 1)],
             vec![PreFilter::X86, PreFilter::Delta(4)],
@@ -210,26 +122,12 @@ fn delta_and_bcj_filters() {
         let mut p = params.clone();
         p.push((LEVEL, 2));
         let c = compress(Format::Xz, &p, data);
-        agree_valid(
-            Format::Xz,
-            &[],
-            (0, &[]),
-            &c,
-            data,
-            &format!("xz {params:?}"),
-        );
+        agree_valid(Format::Xz, &[], (0, &[]), &c, data, &format!("xz {params:?}"));
         let mut dp = params.clone();
         dp.push((CODEC_PARAM_XZ_DICT_SIZE, 1 << 20));
         p.push((CODEC_PARAM_XZ_DICT_SIZE, 1 << 20));
         let c = compress(Format::Lzma2Raw, &p, data);
-        agree_valid(
-            Format::Lzma2Raw,
-            &dp,
-            (1 << 20, &pre),
-            &c,
-            data,
-            &format!("raw {params:?}"),
-        );
+        agree_valid(Format::Lzma2Raw, &dp, (1 << 20, &pre), &c, data, &format!("raw {params:?}"));
         // 1-byte output through the filters.
         let mut d = decoder(Some(Format::Lzma2Raw), &dp, None);
         let o = run_decoder(&mut d, &c, 7, 1, &mut Rng(1));
@@ -240,21 +138,10 @@ fn delta_and_bcj_filters() {
 #[test]
 fn multithreaded_blocks_concatenation_padding_empty() {
     let data = text(400_000, 11);
-    let mt = compress(
-        Format::Xz,
-        &[
-            (CODEC_PARAM_THREADS, 2),
-            (CODEC_PARAM_XZ_BLOCK_SIZE, 50_000),
-            (LEVEL, 1),
-        ],
-        &data,
-    );
+    let mt = compress(Format::Xz, &[(CODEC_PARAM_THREADS, 2), (CODEC_PARAM_XZ_BLOCK_SIZE, 50_000), (LEVEL, 1)], &data);
     agree_valid(Format::Xz, &[], (0, &[]), &mt, &data, "MT, 8 blocks");
     // Block headers of the MT encoder record sizes; frame_size walks to the end.
-    assert_eq!(
-        codec::formats::frame_size(Format::Xz, &mt).unwrap(),
-        mt.len() as u64
-    );
+    assert_eq!(codec::formats::frame_size(Format::Xz, &mt).unwrap(), mt.len() as u64);
 
     let empty = compress(Format::Xz, &[], b"");
     assert_eq!(empty.len(), 32);
@@ -263,29 +150,15 @@ fn multithreaded_blocks_concatenation_padding_empty() {
     assert_eq!(o.frames, 1);
 
     let a = compress(Format::Xz, &[(LEVEL, 0)], &data[..1000]);
-    let b = compress(
-        Format::Xz,
-        &[(LEVEL, 3), (CODEC_PARAM_CHECKSUM, 10)],
-        &data[1000..],
-    );
+    let b = compress(Format::Xz, &[(LEVEL, 3), (CODEC_PARAM_CHECKSUM, 10)], &data[1000..]);
     let mut cat = a.clone();
     cat.extend_from_slice(&[0; 8]);
     cat.extend_from_slice(&empty);
     cat.extend_from_slice(&b);
     cat.extend_from_slice(&[0; 4]);
-    agree_valid(
-        Format::Xz,
-        &[],
-        (0, &[]),
-        &cat,
-        &data,
-        "concatenated with padding",
-    );
+    agree_valid(Format::Xz, &[], (0, &[]), &cat, &data, "concatenated with padding");
     assert_eq!(decode(Format::Xz, &[], &cat).frames, 3);
-    assert_eq!(
-        codec::formats::frame_size(Format::Xz, &cat).unwrap(),
-        (a.len() + 8) as u64
-    );
+    assert_eq!(codec::formats::frame_size(Format::Xz, &cat).unwrap(), (a.len() + 8) as u64);
     // Padding not a multiple of 4: rejected by both.
     let mut bad = a.clone();
     bad.extend_from_slice(&[0; 3]);
@@ -377,13 +250,7 @@ fn lit_only_lzma(data: &[u8]) -> Vec<u8> {
             }
         }
     }
-    let mut e = Enc {
-        low: 0,
-        range: u32::MAX,
-        cache: 0,
-        cache_size: 1,
-        out: Vec::new(),
-    };
+    let mut e = Enc { low: 0, range: u32::MAX, cache: 0, cache_size: 1, out: Vec::new() };
     // lc=3 lp=0 pb=2; state stays 0 (literals only).
     let mut is_match = [[1024u16; 4]; 12];
     let mut lit = vec![[1024u16; 0x300]; 8];
@@ -415,20 +282,12 @@ fn lit_only_lzma(data: &[u8]) -> Vec<u8> {
 /// single-stream formats, liblzma's verdict covers the bytes it read.
 fn agree(f: Format, params: &[(i32, i64)], raw: (u32, &[PreFilter]), c: &[u8], what: &str) -> bool {
     let (lo, lok, used) = liblzma_n(f, c, (raw.0, raw.1, None));
-    let c = if lok && f != Format::Xz {
-        &c[..used]
-    } else {
-        c
-    };
+    let c = if lok && f != Format::Xz { &c[..used] } else { c };
     // liblzma runs without a memory limit here; so do we (the window grows with output).
     let mut p = params.to_vec();
     p.push((CODEC_PARAM_MEMLIMIT, i64::MAX));
     let o = decode(f, &p, c);
-    assert_eq!(
-        o.ok, lok,
-        "{what}: ours ok={} ({:?}), liblzma ok={lok}",
-        o.ok, o.err
-    );
+    assert_eq!(o.ok, lok, "{what}: ours ok={} ({:?}), liblzma ok={lok}", o.ok, o.err);
     if !lok && !raw.1.is_empty() {
         // With a BCJ filter, liblzma's output before an error is not meaningful: its x86
         // filter converts the bytes before the failure with a wrong position.
@@ -437,12 +296,7 @@ fn agree(f: Format, params: &[(i32, i64)], raw: (u32, &[PreFilter]), c: &[u8], w
     let n = o.out.len().min(lo.len());
     if o.out[..n] != lo[..n] {
         let first = (0..n).find(|&i| o.out[i] != lo[i]).unwrap();
-        panic!(
-            "{what}: outputs differ at {first} (ours {}, liblzma {} bytes; {:?})",
-            o.out.len(),
-            lo.len(),
-            o.err
-        );
+        panic!("{what}: outputs differ at {first} (ours {}, liblzma {} bytes; {:?})", o.out.len(), lo.len(), o.err);
     }
     if lok {
         assert!(o.out == lo, "{what}: outputs differ");
@@ -454,63 +308,31 @@ fn agree(f: Format, params: &[(i32, i64)], raw: (u32, &[PreFilter]), c: &[u8], w
 fn corrupted_streams() {
     let data = text(3000, 21);
     let mut streams = vec![
-        (
-            Format::Xz,
-            vec![],
-            compress(Format::Xz, &[(LEVEL, 6)], &data),
-        ),
-        (
-            Format::Xz,
-            vec![],
-            compress(Format::Xz, &[(LEVEL, 1), (CODEC_PARAM_CHECKSUM, 10)], &data),
-        ),
+        (Format::Xz, vec![], compress(Format::Xz, &[(LEVEL, 6)], &data)),
+        (Format::Xz, vec![], compress(Format::Xz, &[(LEVEL, 1), (CODEC_PARAM_CHECKSUM, 10)], &data)),
         (
             Format::Xz,
             vec![],
             compress(
                 Format::Xz,
-                &[
-                    (CODEC_PARAM_THREADS, 2),
-                    (CODEC_PARAM_XZ_BLOCK_SIZE, 1000),
-                    (CODEC_PARAM_CHECKSUM, 1),
-                ],
+                &[(CODEC_PARAM_THREADS, 2), (CODEC_PARAM_XZ_BLOCK_SIZE, 1000), (CODEC_PARAM_CHECKSUM, 1)],
                 &data,
             ),
         ),
-        (
-            Format::LzmaAlone,
-            vec![],
-            compress(Format::LzmaAlone, &[], &data),
-        ),
+        (Format::LzmaAlone, vec![], compress(Format::LzmaAlone, &[], &data)),
         (
             Format::Lzma2Raw,
             vec![(CODEC_PARAM_XZ_DICT_SIZE, 1 << 16)],
-            compress(
-                Format::Lzma2Raw,
-                &[(CODEC_PARAM_XZ_DICT_SIZE, 1 << 16)],
-                &data,
-            ),
+            compress(Format::Lzma2Raw, &[(CODEC_PARAM_XZ_DICT_SIZE, 1 << 16)], &data),
         ),
         (
             Format::Xz,
             vec![],
-            compress(
-                Format::Xz,
-                &[(CODEC_PARAM_XZ_BCJ_X86, 1), (CODEC_PARAM_CHECKSUM, 0)],
-                &x86ish(3000, 1),
-            ),
+            compress(Format::Xz, &[(CODEC_PARAM_XZ_BCJ_X86, 1), (CODEC_PARAM_CHECKSUM, 0)], &x86ish(3000, 1)),
         ),
     ];
     // An xz stream holding an uncompressed chunk.
-    streams.push((
-        Format::Xz,
-        vec![],
-        compress(
-            Format::Xz,
-            &[(CODEC_PARAM_CHECKSUM, 1)],
-            &Rng(3).bytes(1500),
-        ),
-    ));
+    streams.push((Format::Xz, vec![], compress(Format::Xz, &[(CODEC_PARAM_CHECKSUM, 1)], &Rng(3).bytes(1500))));
     let (mut flips, mut same_len) = (0, 0);
     for (k, (f, params, c)) in streams.iter().enumerate() {
         let dict = params.first().map_or(0, |p| p.1 as u32);
@@ -524,32 +346,17 @@ fn corrupted_streams() {
                 b[i] ^= 1 << bit;
                 // (xz streams carry their filters; `pre` only marks the BCJ case.)
                 let pre: &[PreFilter] = if k == 5 { &[PreFilter::X86] } else { &[] };
-                let same = agree(
-                    *f,
-                    params,
-                    (dict, pre),
-                    &b,
-                    &format!("stream {k} flip {i}:{bit}"),
-                );
+                let same = agree(*f, params, (dict, pre), &b, &format!("stream {k} flip {i}:{bit}"));
                 flips += 1;
                 same_len += same as usize;
             }
         }
         for n in 0..c.len() {
-            agree(
-                *f,
-                params,
-                (dict, &[]),
-                &c[..n],
-                &format!("stream {k} truncated to {n}"),
-            );
+            agree(*f, params, (dict, &[]), &c[..n], &format!("stream {k} truncated to {n}"));
         }
     }
     eprintln!("{flips} bit flips, identical output (length too) in {same_len}");
-    assert!(
-        same_len * 100 >= flips * 98,
-        "outputs differ in length too often"
-    );
+    assert!(same_len * 100 >= flips * 98, "outputs differ in length too often");
     let mut r = Rng(77);
     for i in 0..300 {
         let n = r.below(200);
@@ -558,18 +365,8 @@ fn corrupted_streams() {
             g[..6].copy_from_slice(&[0xFD, b'7', b'z', b'X', b'Z', 0]);
         }
         for f in [Format::Xz, Format::LzmaAlone, Format::Lzma2Raw] {
-            let params = if f == Format::Lzma2Raw {
-                vec![(CODEC_PARAM_XZ_DICT_SIZE, 1 << 16)]
-            } else {
-                vec![]
-            };
-            agree(
-                f,
-                &params,
-                (1 << 16, &[]),
-                &g,
-                &format!("garbage {i} as {f:?}"),
-            );
+            let params = if f == Format::Lzma2Raw { vec![(CODEC_PARAM_XZ_DICT_SIZE, 1 << 16)] } else { vec![] };
+            agree(f, &params, (1 << 16, &[]), &g, &format!("garbage {i} as {f:?}"));
         }
     }
 }

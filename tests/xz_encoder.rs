@@ -12,13 +12,7 @@ use xz_common::*;
 
 fn samples() -> Vec<Vec<u8>> {
     let mut r = Rng(42);
-    vec![
-        b"".to_vec(),
-        b"Hello!".to_vec(),
-        (0..=255u8).collect(),
-        r.bytes(10),
-        r.bytes(100),
-    ]
+    vec![b"".to_vec(), b"Hello!".to_vec(), (0..=255u8).collect(), r.bytes(10), r.bytes(100)]
 }
 
 /// Everything liblzma's decoder can decode from `c` without an end (LZMA_RUN only).
@@ -34,11 +28,7 @@ fn liblzma_prefix(f: Format, c: &[u8]) -> Vec<u8> {
         let p = s.code(&c[pos..], &mut buf, LzAction::Run);
         pos += p.read;
         out.extend_from_slice(&buf[..p.written]);
-        assert!(
-            p.ret == sys::LZMA_OK || p.ret == sys::LZMA_STREAM_END,
-            "liblzma: {}",
-            p.ret
-        );
+        assert!(p.ret == sys::LZMA_OK || p.ret == sys::LZMA_STREAM_END, "liblzma: {}", p.ret);
         if p.read == 0 && p.written == 0 {
             return out;
         }
@@ -95,16 +85,8 @@ fn yalzma_split_points() {
                     let mut e = enc_at(f, level);
                     let mut c = step(&mut e, &s[..i], Action::Continue);
                     c.extend(step(&mut e, &[], Action::Flush));
-                    assert_eq!(
-                        liblzma_prefix(f, &c),
-                        &s[..i],
-                        "{f:?} flushed prefix {i} (liblzma)"
-                    );
-                    assert_eq!(
-                        ours_prefix(f, &c),
-                        &s[..i],
-                        "{f:?} flushed prefix {i} (ours)"
-                    );
+                    assert_eq!(liblzma_prefix(f, &c), &s[..i], "{f:?} flushed prefix {i} (liblzma)");
+                    assert_eq!(ours_prefix(f, &c), &s[..i], "{f:?} flushed prefix {i} (ours)");
                     // (c) ... + run(s[i:]) + finish round-trips.
                     c.extend(step(&mut e, &s[i..], Action::Continue));
                     c.extend(step(&mut e, &[], Action::Finish));
@@ -171,16 +153,9 @@ fn flush_unsupported_without_side_effects() {
         }
         c.extend(step(&mut e, &data[40_000..], Action::Continue));
         c.extend(step(&mut e, &[], Action::Finish));
-        let dp: Vec<_> = params
-            .iter()
-            .copied()
-            .filter(|_| f == Format::Lzma2Raw)
-            .collect();
+        let dp: Vec<_> = params.iter().copied().filter(|_| f == Format::Lzma2Raw).collect();
         let o = decode(f, &dp, &c);
-        assert!(
-            o.ok && o.out == data,
-            "{f:?} {params:?} after refused flush"
-        );
+        assert!(o.ok && o.out == data, "{f:?} {params:?} after refused flush");
     }
 }
 
@@ -241,46 +216,25 @@ fn flush_protocol_and_pledges() {
     let mut e = enc(Format::Xz);
     e.set_pledged_size(10).unwrap();
     let mut out = vec![0u8; 1000];
-    assert_eq!(
-        e.encode(&[0; 11], &mut out, Action::Continue)
-            .result
-            .unwrap_err()
-            .kind,
-        ErrorKind::Invalid
-    );
+    assert_eq!(e.encode(&[0; 11], &mut out, Action::Continue).result.unwrap_err().kind, ErrorKind::Invalid);
     let mut e = enc(Format::Xz);
     e.set_pledged_size(10).unwrap();
-    assert_eq!(
-        e.encode(&[0; 9], &mut out, Action::Finish)
-            .result
-            .unwrap_err()
-            .kind,
-        ErrorKind::Invalid
-    );
+    assert_eq!(e.encode(&[0; 9], &mut out, Action::Finish).result.unwrap_err().kind, ErrorKind::Invalid);
     let mut e = enc(Format::Xz);
     e.set_pledged_size(10).unwrap();
-    assert_eq!(
-        e.encode(&[7; 10], &mut out, Action::Finish).result.unwrap(),
-        Status::Ok
-    );
+    assert_eq!(e.encode(&[7; 10], &mut out, Action::Finish).result.unwrap(), Status::Ok);
     // One-shot compress goes through the pledge.
     let mut buf = vec![0u8; codec::formats::compress_bound(Format::Xz, data.len())];
     let n = codec::stream::compress(Format::Xz, Some(3), &data, &mut buf).unwrap();
     let mut back = vec![0u8; data.len()];
-    assert_eq!(
-        codec::stream::decompress(Some(Format::Xz), &buf[..n], &mut back, None).unwrap(),
-        data.len()
-    );
+    assert_eq!(codec::stream::decompress(Some(Format::Xz), &buf[..n], &mut back, None).unwrap(), data.len());
     assert_eq!(back, data);
     for f in [Format::Lzma2Raw, Format::LzmaAlone] {
         let r = Rng(1).bytes(100_000);
         let mut buf = vec![0u8; codec::formats::compress_bound(f, r.len())];
         let n = codec::stream::compress(f, None, &r, &mut buf).unwrap();
         let mut back = vec![0u8; r.len()];
-        assert_eq!(
-            codec::stream::decompress(Some(f), &buf[..n], &mut back, None).unwrap(),
-            r.len()
-        );
+        assert_eq!(codec::stream::decompress(Some(f), &buf[..n], &mut back, None).unwrap(), r.len());
     }
 }
 
@@ -289,15 +243,9 @@ fn dictionaries() {
     let dict = Arc::new(Dict::load(&text(100_000, 77)).unwrap());
     for f in [Format::Xz, Format::LzmaAlone] {
         let mut e = Encoder::new(f).unwrap();
-        assert_eq!(
-            e.set_dict(Some(dict.clone())).unwrap_err().kind,
-            ErrorKind::Unsupported
-        );
+        assert_eq!(e.set_dict(Some(dict.clone())).unwrap_err().kind, ErrorKind::Unsupported);
         let mut d = codec::Decoder::new(Some(f)).unwrap();
-        assert_eq!(
-            d.set_dict(Some(dict.clone())).unwrap_err().kind,
-            ErrorKind::Unsupported
-        );
+        assert_eq!(d.set_dict(Some(dict.clone())).unwrap_err().kind, ErrorKind::Unsupported);
     }
     let data = text(50_000, 78);
     for dict_size in [1i64 << 16, 8 << 20] {
@@ -309,11 +257,7 @@ fn dictionaries() {
         let mut d = decoder(Some(Format::Lzma2Raw), &p, Some(dict.clone()));
         let o = run_decoder(&mut d, &with, 0, 0, &mut Rng(3));
         assert!(o.ok && o.out == data, "raw + preset dict ({dict_size})");
-        let (lo, lok) = liblzma(
-            Format::Lzma2Raw,
-            &with,
-            (dict_size as u32, &[], Some(dict.content())),
-        );
+        let (lo, lok) = liblzma(Format::Lzma2Raw, &with, (dict_size as u32, &[], Some(dict.content())));
         assert!(lok && lo == data);
         // Without the dictionary the data is refused (or decodes wrongly).
         let o = decode(Format::Lzma2Raw, &p, &with);
@@ -334,63 +278,28 @@ fn dictionaries() {
 fn parameter_bounds() {
     use codec::formats::param_spec;
     let s = param_spec(Format::Xz, CODEC_PARAM_XZ_DICT_SIZE).unwrap();
-    assert_eq!(
-        (s.lo, s.hi, s.encoder, s.decoder),
-        (4096, 3 << 29, true, false)
-    );
+    assert_eq!((s.lo, s.hi, s.encoder, s.decoder), (4096, 3 << 29, true, false));
     let s = param_spec(Format::Lzma2Raw, CODEC_PARAM_XZ_DICT_SIZE).unwrap();
     assert!(s.encoder && s.decoder);
     assert!(param_spec(Format::LzmaAlone, CODEC_PARAM_XZ_BCJ_X86).is_none());
     assert!(param_spec(Format::LzmaAlone, CODEC_PARAM_CHECKSUM).is_none());
-    assert!(
-        param_spec(Format::Xz, CODEC_PARAM_MEMLIMIT)
-            .unwrap()
-            .decoder
-    );
+    assert!(param_spec(Format::Xz, CODEC_PARAM_MEMLIMIT).unwrap().decoder);
     let mut e = Encoder::new(Format::Xz).unwrap();
-    assert_eq!(
-        e.set_param(CODEC_PARAM_XZ_DICT_SIZE, 4095)
-            .unwrap_err()
-            .kind,
-        ErrorKind::Invalid
-    );
-    assert_eq!(
-        e.set_param(CODEC_PARAM_CHECKSUM, 2).unwrap_err().kind,
-        ErrorKind::Invalid
-    );
-    assert_eq!(
-        e.set_param(CODEC_PARAM_XZ_MATCH_FINDER, 0x05)
-            .unwrap_err()
-            .kind,
-        ErrorKind::Invalid
-    );
-    assert_eq!(
-        e.set_param(CODEC_PARAM_LEVEL, 10).unwrap_err().kind,
-        ErrorKind::Invalid
-    );
+    assert_eq!(e.set_param(CODEC_PARAM_XZ_DICT_SIZE, 4095).unwrap_err().kind, ErrorKind::Invalid);
+    assert_eq!(e.set_param(CODEC_PARAM_CHECKSUM, 2).unwrap_err().kind, ErrorKind::Invalid);
+    assert_eq!(e.set_param(CODEC_PARAM_XZ_MATCH_FINDER, 0x05).unwrap_err().kind, ErrorKind::Invalid);
+    assert_eq!(e.set_param(CODEC_PARAM_LEVEL, 10).unwrap_err().kind, ErrorKind::Invalid);
     e.set_param(CODEC_PARAM_XZ_PRESET, 9).unwrap();
     // LEVEL and XZ_PRESET are aliases.
     let data = text(50_000, 1);
-    assert_eq!(
-        compress(Format::Xz, &[(LEVEL, 2)], &data),
-        compress(Format::Xz, &[(CODEC_PARAM_XZ_PRESET, 2)], &data)
-    );
+    assert_eq!(compress(Format::Xz, &[(LEVEL, 2)], &data), compress(Format::Xz, &[(CODEC_PARAM_XZ_PRESET, 2)], &data));
     // Extreme changes the output.
     assert_ne!(
         compress(Format::Xz, &[(LEVEL, 2)], &data),
-        compress(
-            Format::Xz,
-            &[(LEVEL, 2), (CODEC_PARAM_XZ_EXTREME, 1)],
-            &data
-        )
+        compress(Format::Xz, &[(LEVEL, 2), (CODEC_PARAM_XZ_EXTREME, 1)], &data)
     );
     let mut d = codec::Decoder::new(Some(Format::Xz)).unwrap();
-    assert_eq!(
-        d.set_param(CODEC_PARAM_XZ_DICT_SIZE, 1 << 20)
-            .unwrap_err()
-            .kind,
-        ErrorKind::Unsupported
-    );
+    assert_eq!(d.set_param(CODEC_PARAM_XZ_DICT_SIZE, 1 << 20).unwrap_err().kind, ErrorKind::Unsupported);
 }
 
 #[test]
@@ -400,11 +309,7 @@ fn flush_with_delta_filter() {
         let p = [(CODEC_PARAM_XZ_DELTA_DIST, 3), (LEVEL, 1)];
         let mut e = encoder(f, &p, None);
         let mut c = encode_with(&mut e, &data[..12_345], Action::Flush, 500);
-        let dp: Vec<_> = p
-            .iter()
-            .copied()
-            .filter(|x| f == Format::Lzma2Raw && x.0 != LEVEL)
-            .collect();
+        let dp: Vec<_> = p.iter().copied().filter(|x| f == Format::Lzma2Raw && x.0 != LEVEL).collect();
         let mut d = decoder(Some(f), &dp, None);
         let o = run_decoder(&mut d, &c, 0, 0, &mut Rng(2));
         assert!(o.err.is_none() && o.out == &data[..12_345], "{f:?}");

@@ -12,11 +12,7 @@ fn crc32(data: &[u8]) -> u32 {
     for &b in data {
         c ^= b as u32;
         for _ in 0..8 {
-            c = if c & 1 != 0 {
-                (c >> 1) ^ 0xEDB8_8320
-            } else {
-                c >> 1
-            };
+            c = if c & 1 != 0 { (c >> 1) ^ 0xEDB8_8320 } else { c >> 1 };
         }
     }
     !c
@@ -50,10 +46,7 @@ fn memory_limits() {
     let o = decode(Format::Xz, &[], &huge);
     let (kind, msg) = o.err.expect("refused");
     assert_eq!(kind, ErrorKind::MemLimit);
-    assert!(
-        msg.contains("1610612736") && msg.contains("268435456"),
-        "{msg}"
-    );
+    assert!(msg.contains("1610612736") && msg.contains("268435456"), "{msg}");
     assert!(o.out.is_empty());
     // liblzma agrees that the stream itself is fine.
     assert!(liblzma_simple(Format::Xz, &huge).1);
@@ -62,31 +55,20 @@ fn memory_limits() {
     let o = decode(Format::Xz, &[(CODEC_PARAM_MEMLIMIT, 2 << 30)], &huge);
     assert!(o.ok && o.out == data, "{:?}", o.err);
     // 4 GiB dictionary, the largest .xz can declare.
-    let o = decode(
-        Format::Xz,
-        &[(CODEC_PARAM_MEMLIMIT, i64::MAX)],
-        &with_dict_byte(&small, 40),
-    );
+    let o = decode(Format::Xz, &[(CODEC_PARAM_MEMLIMIT, i64::MAX)], &with_dict_byte(&small, 40));
     assert!(o.ok && o.out == data, "{:?}", o.err);
     // xz -9 (64 MiB dictionary) on 1 KB of data.
     let nine = compress(Format::Xz, &[(LEVEL, 9)], &data);
     let o = decode(Format::Xz, &[], &nine);
     assert!(o.ok && o.out == data);
     if let (Some(a), Some(b)) = (before, rss_kib()) {
-        assert!(
-            b.saturating_sub(a) < 32 << 10,
-            "resident memory grew by {} KiB",
-            b - a
-        );
+        assert!(b.saturating_sub(a) < 32 << 10, "resident memory grew by {} KiB", b - a);
     }
 
     // .lzma with a 1.5 GiB dictionary.
     let mut lz = compress(Format::LzmaAlone, &[(LEVEL, 0)], &data);
     lz[1..5].copy_from_slice(&(3u32 << 29).to_le_bytes());
-    assert_eq!(
-        decode(Format::LzmaAlone, &[], &lz).err.unwrap().0,
-        ErrorKind::MemLimit
-    );
+    assert_eq!(decode(Format::LzmaAlone, &[], &lz).err.unwrap().0, ErrorKind::MemLimit);
     let o = decode(Format::LzmaAlone, &[(CODEC_PARAM_MEMLIMIT, 2 << 30)], &lz);
     assert!(o.ok && o.out == data);
 
@@ -95,22 +77,8 @@ fn memory_limits() {
     let o = decode(Format::Lzma2Raw, &[(CODEC_PARAM_MEMLIMIT, 1 << 20)], &raw);
     assert_eq!(o.err.unwrap().0, ErrorKind::MemLimit);
     // A smaller dictionary than the encoder's is fine while no distance exceeds it.
-    let o = decode(
-        Format::Lzma2Raw,
-        &[
-            (CODEC_PARAM_XZ_DICT_SIZE, 1 << 20),
-            (CODEC_PARAM_MEMLIMIT, 2 << 20),
-        ],
-        &raw,
-    );
+    let o = decode(Format::Lzma2Raw, &[(CODEC_PARAM_XZ_DICT_SIZE, 1 << 20), (CODEC_PARAM_MEMLIMIT, 2 << 20)], &raw);
     assert!(o.ok && o.out == data);
-    let o = decode(
-        Format::Lzma2Raw,
-        &[
-            (CODEC_PARAM_XZ_DICT_SIZE, 3 << 29),
-            (CODEC_PARAM_MEMLIMIT, i64::MAX),
-        ],
-        &raw,
-    );
+    let o = decode(Format::Lzma2Raw, &[(CODEC_PARAM_XZ_DICT_SIZE, 3 << 29), (CODEC_PARAM_MEMLIMIT, i64::MAX)], &raw);
     assert!(o.ok && o.out == data);
 }

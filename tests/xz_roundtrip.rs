@@ -28,22 +28,15 @@ fn silesia_sample_if_present() {
         eprintln!("{zip} not present; skipping");
         return;
     }
-    let Ok(out) = std::process::Command::new("unzip")
-        .args(["-p", zip])
-        .output()
-    else {
+    let Ok(out) = std::process::Command::new("unzip").args(["-p", zip]).output() else {
         eprintln!("unzip not available; skipping");
         return;
     };
     let data = out.stdout;
     assert!(data.len() > 1 << 20);
-    for (f, p) in [
-        (
-            Format::Xz,
-            vec![(LEVEL, 1), (codec::abi::CODEC_PARAM_CHECKSUM, 10)],
-        ),
-        (Format::LzmaAlone, vec![(LEVEL, 0)]),
-    ] {
+    for (f, p) in
+        [(Format::Xz, vec![(LEVEL, 1), (codec::abi::CODEC_PARAM_CHECKSUM, 10)]), (Format::LzmaAlone, vec![(LEVEL, 0)])]
+    {
         let c = compress(f, &p, &data);
         let mut d = decoder(Some(f), &[], None);
         let o = run_decoder(&mut d, &c, 0, 0, &mut Rng(3));

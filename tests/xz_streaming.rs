@@ -20,17 +20,9 @@ struct Case {
 fn cases() -> Vec<Case> {
     let mut v = Vec::new();
     let data = text(200_000, 31);
-    let mut c = compress(
-        Format::Xz,
-        &[(LEVEL, 6), (CODEC_PARAM_CHECKSUM, 10)],
-        &data[..120_000],
-    );
+    let mut c = compress(Format::Xz, &[(LEVEL, 6), (CODEC_PARAM_CHECKSUM, 10)], &data[..120_000]);
     c.extend_from_slice(&[0; 4]);
-    c.extend(compress(
-        Format::Xz,
-        &[(LEVEL, 1), (CODEC_PARAM_CHECKSUM, 1)],
-        &data[120_000..],
-    ));
+    c.extend(compress(Format::Xz, &[(LEVEL, 1), (CODEC_PARAM_CHECKSUM, 1)], &data[120_000..]));
     v.push(Case {
         name: "xz two streams",
         format: Format::Xz,
@@ -41,53 +33,19 @@ fn cases() -> Vec<Case> {
     });
 
     let x = x86ish(120_000, 5);
-    let c = compress(
-        Format::Xz,
-        &[
-            (CODEC_PARAM_XZ_BCJ_X86, 1),
-            (CODEC_PARAM_XZ_DELTA_DIST, 3),
-            (LEVEL, 2),
-        ],
-        &x,
-    );
-    v.push(Case {
-        name: "xz x86+delta",
-        format: Format::Xz,
-        params: vec![],
-        dict: None,
-        comp: c,
-        data: x,
-    });
+    let c = compress(Format::Xz, &[(CODEC_PARAM_XZ_BCJ_X86, 1), (CODEC_PARAM_XZ_DELTA_DIST, 3), (LEVEL, 2)], &x);
+    v.push(Case { name: "xz x86+delta", format: Format::Xz, params: vec![], dict: None, comp: c, data: x });
 
     let c = compress(
         Format::Xz,
-        &[
-            (CODEC_PARAM_THREADS, 2),
-            (CODEC_PARAM_XZ_BLOCK_SIZE, 30_000),
-            (LEVEL, 0),
-            (CODEC_PARAM_CHECKSUM, 4),
-        ],
+        &[(CODEC_PARAM_THREADS, 2), (CODEC_PARAM_XZ_BLOCK_SIZE, 30_000), (LEVEL, 0), (CODEC_PARAM_CHECKSUM, 4)],
         &data,
     );
-    v.push(Case {
-        name: "xz MT blocks",
-        format: Format::Xz,
-        params: vec![],
-        dict: None,
-        comp: c,
-        data: data.clone(),
-    });
+    v.push(Case { name: "xz MT blocks", format: Format::Xz, params: vec![], dict: None, comp: c, data: data.clone() });
 
     let dict = Arc::new(Dict::load(&text(50_000, 99)).unwrap());
-    let raw = [
-        (CODEC_PARAM_XZ_DICT_SIZE, 1 << 18),
-        (CODEC_PARAM_XZ_DELTA_DIST, 1),
-    ];
-    let mut e = encoder(
-        Format::Lzma2Raw,
-        &[raw[0], raw[1], (LEVEL, 6)],
-        Some(dict.clone()),
-    );
+    let raw = [(CODEC_PARAM_XZ_DICT_SIZE, 1 << 18), (CODEC_PARAM_XZ_DELTA_DIST, 1)];
+    let mut e = encoder(Format::Lzma2Raw, &[raw[0], raw[1], (LEVEL, 6)], Some(dict.clone()));
     let c = encode_with(&mut e, &data[..150_000], codec::Action::Finish, 1 << 16);
     v.push(Case {
         name: "raw LZMA2 + preset dict",
@@ -99,11 +57,7 @@ fn cases() -> Vec<Case> {
     });
 
     let mut c = compress(Format::LzmaAlone, &[(LEVEL, 3)], &data[..100_000]);
-    c.extend(compress(
-        Format::LzmaAlone,
-        &[(LEVEL, 3)],
-        &data[100_000..110_000],
-    ));
+    c.extend(compress(Format::LzmaAlone, &[(LEVEL, 3)], &data[100_000..110_000]));
     v.push(Case {
         name: ".lzma two streams",
         format: Format::LzmaAlone,
@@ -114,11 +68,7 @@ fn cases() -> Vec<Case> {
     });
 
     // Dictionaries smaller than the data: the window wraps (and is marshalled whole).
-    let c = compress(
-        Format::Xz,
-        &[(LEVEL, 6), (CODEC_PARAM_XZ_DICT_SIZE, 1 << 16)],
-        &data,
-    );
+    let c = compress(Format::Xz, &[(LEVEL, 6), (CODEC_PARAM_XZ_DICT_SIZE, 1 << 16)], &data);
     v.push(Case {
         name: "xz 64 KiB dictionary (wrapping)",
         format: Format::Xz,
@@ -152,40 +102,21 @@ fn cases() -> Vec<Case> {
 }
 
 fn new_decoder(c: &Case, auto: bool) -> Decoder {
-    decoder(
-        if auto { None } else { Some(c.format) },
-        &c.params,
-        c.dict.clone(),
-    )
+    decoder(if auto { None } else { Some(c.format) }, &c.params, c.dict.clone())
 }
 
 #[test]
 fn random_chunking_equals_one_shot() {
     for c in cases() {
-        for (k, (inp, out)) in [(0, 0), (1, 0), (0, 1), (1, 1), (3, 7)]
-            .into_iter()
-            .enumerate()
-        {
+        for (k, (inp, out)) in [(0, 0), (1, 0), (0, 1), (1, 1), (3, 7)].into_iter().enumerate() {
             // 1-byte input and output on big streams would be slow; use a prefix.
-            let comp = if inp == 1 || out == 1 {
-                &c.comp[..c.comp.len().min(12_000)]
-            } else {
-                &c.comp[..]
-            };
+            let comp = if inp == 1 || out == 1 { &c.comp[..c.comp.len().min(12_000)] } else { &c.comp[..] };
             let mut d = new_decoder(&c, false);
             let o = run_decoder(&mut d, comp, inp, out, &mut Rng(k as u64 + 1));
             assert!(o.err.is_none(), "{} ({inp},{out}): {:?}", c.name, o.err);
-            assert!(
-                o.out[..] == c.data[..o.out.len()],
-                "{} ({inp},{out}) output differs",
-                c.name
-            );
+            assert!(o.out[..] == c.data[..o.out.len()], "{} ({inp},{out}) output differs", c.name);
             if comp.len() == c.comp.len() {
-                assert!(
-                    o.ok && o.out == c.data,
-                    "{} ({inp},{out}) incomplete",
-                    c.name
-                );
+                assert!(o.ok && o.out == c.data, "{} ({inp},{out}) incomplete", c.name);
             }
         }
         if c.format != Format::Lzma2Raw {
@@ -205,18 +136,10 @@ fn decode_with_restores(c: &Case, seed: u64, clone: bool, tiny: bool) -> (Vec<u8
     let mut buf = vec![0u8; 1 << 16];
     let mut restores = 0;
     let mut calls = 0;
-    let comp = if tiny {
-        &c.comp[..c.comp.len().min(3000)]
-    } else {
-        &c.comp[..]
-    };
+    let comp = if tiny { &c.comp[..c.comp.len().min(3000)] } else { &c.comp[..] };
     loop {
         let n_in = if tiny { 1 } else { 1 + r.below(600) };
-        let n_out = if tiny {
-            1 + r.below(2)
-        } else {
-            1 + r.below(2000)
-        };
+        let n_out = if tiny { 1 + r.below(2) } else { 1 + r.below(2000) };
         let end = (pos + n_in).min(comp.len());
         let s = d.decode(&comp[pos..end], &mut buf[..n_out]);
         pos += s.read;
@@ -226,11 +149,7 @@ fn decode_with_restores(c: &Case, seed: u64, clone: bool, tiny: bool) -> (Vec<u8
         if st == Status::Ok && pos == comp.len() {
             break;
         }
-        let restore = if tiny {
-            r.below(40) == 0
-        } else {
-            r.below(3) != 0
-        };
+        let restore = if tiny { r.below(40) == 0 } else { r.below(3) != 0 };
         if restore {
             let (consumed, produced) = d.position();
             assert_eq!(consumed as usize, pos);
@@ -242,11 +161,7 @@ fn decode_with_restores(c: &Case, seed: u64, clone: bool, tiny: bool) -> (Vec<u8
                 let back = Decoder::unmarshal(&blob, c.dict.clone()).unwrap();
                 assert_eq!(back.position(), (consumed, produced));
                 // Marshalling the restored decoder gives the same bytes.
-                assert!(
-                    back.marshal().unwrap() == blob,
-                    "{}: re-marshal differs",
-                    c.name
-                );
+                assert!(back.marshal().unwrap() == blob, "{}: re-marshal differs", c.name);
                 back
             };
             restores += 1;
@@ -265,19 +180,11 @@ fn marshal_and_clone_at_random_points() {
         for (seed, clone) in [(1, false), (2, true)] {
             let (out, n) = decode_with_restores(&c, seed, clone, false);
             assert!(n >= 50, "{}: only {n} restores", c.name);
-            assert!(
-                out == c.data,
-                "{}: output after {n} restores (clone {clone}) differs",
-                c.name
-            );
+            assert!(out == c.data, "{}: output after {n} restores (clone {clone}) differs", c.name);
         }
         let (out, n) = decode_with_restores(&c, 3, false, true);
         assert!(n >= 10);
-        assert!(
-            out[..] == c.data[..out.len()],
-            "{}: tiny-step restores differ",
-            c.name
-        );
+        assert!(out[..] == c.data[..out.len()], "{}: tiny-step restores differ", c.name);
     }
 }
 
@@ -301,14 +208,7 @@ fn marshal_size_is_the_live_window() {
 /// validation (not the container checksum) is what must refuse it.
 fn reseal(blob: &[u8], payload: &[u8]) -> Vec<u8> {
     let env = codec::state::open(blob).unwrap();
-    codec::state::seal(
-        env.format,
-        env.fingerprint,
-        env.dict,
-        env.consumed,
-        env.produced,
-        payload,
-    )
+    codec::state::seal(env.format, env.fingerprint, env.dict, env.consumed, env.produced, payload)
 }
 
 fn try_state(blob: &[u8], dict: Option<Arc<Dict>>, rest: &[u8]) -> Result<(), ErrorKind> {
@@ -335,27 +235,12 @@ fn hostile_states() {
         (Format::Xz, vec![(LEVEL, 0), (CODEC_PARAM_CHECKSUM, 10)]),
         (
             Format::Lzma2Raw,
-            vec![
-                (CODEC_PARAM_XZ_DICT_SIZE, 4096),
-                (CODEC_PARAM_XZ_BCJ_X86, 1),
-                (CODEC_PARAM_XZ_DELTA_DIST, 2),
-            ],
+            vec![(CODEC_PARAM_XZ_DICT_SIZE, 4096), (CODEC_PARAM_XZ_BCJ_X86, 1), (CODEC_PARAM_XZ_DELTA_DIST, 2)],
         ),
-        (
-            Format::LzmaAlone,
-            vec![
-                (CODEC_PARAM_XZ_DICT_SIZE, 4096),
-                (CODEC_PARAM_XZ_LC, 0),
-                (CODEC_PARAM_XZ_LP, 0),
-            ],
-        ),
+        (Format::LzmaAlone, vec![(CODEC_PARAM_XZ_DICT_SIZE, 4096), (CODEC_PARAM_XZ_LC, 0), (CODEC_PARAM_XZ_LP, 0)]),
     ] {
         let comp = compress(f, &params, &data);
-        let dparams: Vec<_> = params
-            .iter()
-            .copied()
-            .filter(|p| f == Format::Lzma2Raw && p.0 != LEVEL)
-            .collect();
+        let dparams: Vec<_> = params.iter().copied().filter(|p| f == Format::Lzma2Raw && p.0 != LEVEL).collect();
         let mut d = decoder(Some(f), &dparams, None);
         // Small state: only the container header and a partial stream header.
         let s = d.decode(&comp[..5], &mut [0u8; 16]);
@@ -373,10 +258,7 @@ fn hostile_states() {
             }
         }
         for n in 0..small.len() {
-            assert_eq!(
-                Decoder::unmarshal(&small[..n], None).err().map(|e| e.kind),
-                Some(ErrorKind::State)
-            );
+            assert_eq!(Decoder::unmarshal(&small[..n], None).err().map(|e| e.kind), Some(ErrorKind::State));
         }
         // Mid-stream state with pending output: flip / truncate the payload and reseal.
         let mut out = vec![0u8; 700];
@@ -413,10 +295,7 @@ fn hostile_states() {
             p[i..i + 8].copy_from_slice(&(1u64 << 40).to_le_bytes());
             let _ = try_state(&reseal(&blob, &p), None, rest);
         }
-        eprintln!(
-            "{f:?}: payload of {} bytes; {loaded} flipped states loaded, {refused} refused",
-            payload.len()
-        );
+        eprintln!("{f:?}: payload of {} bytes; {loaded} flipped states loaded, {refused} refused", payload.len());
     }
     // Random flips of a large state.
     let data = text(300_000, 2);
@@ -441,10 +320,7 @@ fn hostile_states() {
         let mut b = blob.clone();
         let i = r.below(b.len());
         b[i] ^= 1 << r.below(8);
-        assert_eq!(
-            Decoder::unmarshal(&b, None).err().map(|e| e.kind),
-            Some(ErrorKind::State)
-        );
+        assert_eq!(Decoder::unmarshal(&b, None).err().map(|e| e.kind), Some(ErrorKind::State));
     }
 }
 
@@ -455,15 +331,9 @@ fn wrong_dictionary_or_format_is_refused() {
     let mut buf = vec![0u8; 1000];
     d.decode(&c.comp[..500], &mut buf).result.unwrap();
     let blob = d.marshal().unwrap();
-    assert_eq!(
-        Decoder::unmarshal(&blob, None).err().unwrap().kind,
-        ErrorKind::Dict
-    );
+    assert_eq!(Decoder::unmarshal(&blob, None).err().unwrap().kind, ErrorKind::Dict);
     let other = Arc::new(Dict::load(b"another dictionary").unwrap());
-    assert_eq!(
-        Decoder::unmarshal(&blob, Some(other)).err().unwrap().kind,
-        ErrorKind::Dict
-    );
+    assert_eq!(Decoder::unmarshal(&blob, Some(other)).err().unwrap().kind, ErrorKind::Dict);
     assert!(Decoder::unmarshal(&blob, c.dict.clone()).is_ok());
 }
 
@@ -473,21 +343,9 @@ fn wrong_dictionary_or_format_is_refused() {
 fn corrupted_input_is_chunking_independent() {
     let data = text(4000, 17);
     let streams = [
-        (
-            Format::Xz,
-            vec![],
-            compress(Format::Xz, &[(LEVEL, 1), (CODEC_PARAM_CHECKSUM, 4)], &data),
-        ),
-        (
-            Format::Xz,
-            vec![],
-            compress(Format::Xz, &[(CODEC_PARAM_XZ_BCJ_X86, 1)], &x86ish(4000, 2)),
-        ),
-        (
-            Format::LzmaAlone,
-            vec![],
-            compress(Format::LzmaAlone, &[(LEVEL, 1)], &data),
-        ),
+        (Format::Xz, vec![], compress(Format::Xz, &[(LEVEL, 1), (CODEC_PARAM_CHECKSUM, 4)], &data)),
+        (Format::Xz, vec![], compress(Format::Xz, &[(CODEC_PARAM_XZ_BCJ_X86, 1)], &x86ish(4000, 2))),
+        (Format::LzmaAlone, vec![], compress(Format::LzmaAlone, &[(LEVEL, 1)], &data)),
         (
             Format::Lzma2Raw,
             vec![(CODEC_PARAM_XZ_DICT_SIZE, 4096)],
@@ -511,16 +369,9 @@ fn corrupted_input_is_chunking_independent() {
             let mut d = decoder(Some(*f), &p, None);
             let (a, o) = (1 + r.below(50), 1 + r.below(50));
             let many = run_decoder(&mut d, &b, a, o, &mut r);
-            assert_eq!(
-                one.out, many.out,
-                "{f:?}: output depends on chunking ({a}, {o})"
-            );
+            assert_eq!(one.out, many.out, "{f:?}: output depends on chunking ({a}, {o})");
             assert_eq!(one.ok, many.ok, "{f:?}: verdict depends on chunking");
-            assert_eq!(
-                one.err.map(|e| e.0),
-                many.err.map(|e| e.0),
-                "{f:?}: error kind depends on chunking"
-            );
+            assert_eq!(one.err.map(|e| e.0), many.err.map(|e| e.0), "{f:?}: error kind depends on chunking");
         }
     }
 }

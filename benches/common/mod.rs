@@ -84,10 +84,7 @@ pub fn race(contenders: &mut [&mut dyn FnMut()]) -> Vec<Duration> {
             times[i].push(t.elapsed());
         }
     }
-    times
-        .into_iter()
-        .map(|t| t.into_iter().min().expect("at least one round"))
-        .collect()
+    times.into_iter().map(|t| t.into_iter().min().expect("at least one round")).collect()
 }
 
 /// MB/s (10^6 bytes per second) for `bytes` processed in `d`.

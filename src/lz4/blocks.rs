@@ -119,9 +119,7 @@ impl Lz4BlocksEncoder {
         let staged = dst.len() - *w < need;
         let out: &mut [u8] = if staged {
             self.staged.clear();
-            self.staged
-                .try_reserve_exact(need)
-                .map_err(|_| Error::nomem("cannot stage an LZ4 block"))?;
+            self.staged.try_reserve_exact(need).map_err(|_| Error::nomem("cannot stage an LZ4 block"))?;
             self.staged.resize(need, 0);
             &mut self.staged
         } else {
@@ -145,14 +143,7 @@ impl Lz4BlocksEncoder {
         Ok(())
     }
 
-    fn run(
-        &mut self,
-        src: &[u8],
-        dst: &mut [u8],
-        action: Action,
-        r: &mut usize,
-        w: &mut usize,
-    ) -> Result<Status> {
+    fn run(&mut self, src: &[u8], dst: &mut [u8], action: Action, r: &mut usize, w: &mut usize) -> Result<Status> {
         if !self.drain(dst, w) {
             return Ok(Status::MoreOutput);
         }
@@ -160,11 +151,7 @@ impl Lz4BlocksEncoder {
         self.stream()?;
         while *r < src.len() {
             if self.need_restart {
-                let dict = if self.restart_with_dict {
-                    self.dict.clone()
-                } else {
-                    None
-                };
+                let dict = if self.restart_with_dict { self.dict.clone() } else { None };
                 let tail = dict.as_ref().map_or(&[][..], |d| d.content_tail(WINDOW));
                 self.stream()?.restart(tail);
                 self.need_restart = false;
@@ -237,9 +224,7 @@ impl EncoderCore for Lz4BlocksEncoder {
     }
 
     fn set_pledged_size(&mut self, _size: u64) -> Result<()> {
-        Err(Error::unsupported(
-            "LZ4 block streams do not record a content size",
-        ))
+        Err(Error::unsupported("LZ4 block streams do not record a content size"))
     }
 
     fn encode(&mut self, src: &[u8], dst: &mut [u8], action: Action) -> Step {
@@ -316,8 +301,7 @@ impl Lz4BlocksDecoder {
             .at(at)
         };
         if dst.len() - *w >= cap {
-            let n = window::decode_linked_direct(data, dst, *w, cap, run, &mut self.hist, tail)
-                .ok_or_else(corrupt)?;
+            let n = window::decode_linked_direct(data, dst, *w, cap, run, &mut self.hist, tail).ok_or_else(corrupt)?;
             *w += n;
             return Ok(());
         }
@@ -325,8 +309,7 @@ impl Lz4BlocksDecoder {
         if self.out.len() < cap {
             self.out = try_alloc_zeroed(cap, "an LZ4 output block")?;
         }
-        let n = sys::decompress_with_dict(data, &mut self.out[..cap], self.hist.get(tail))
-            .ok_or_else(corrupt)?;
+        let n = sys::decompress_with_dict(data, &mut self.out[..cap], self.hist.get(tail)).ok_or_else(corrupt)?;
         let out = std::mem::take(&mut self.out);
         self.hist.push(&out[..n], tail);
         self.out = out;
@@ -337,10 +320,7 @@ impl Lz4BlocksDecoder {
 
     fn check_len(&self, len: u64, at: i64) -> Result<()> {
         if len == 0 {
-            return Err(Error::corrupt(
-                "zero-length LZ4 block (an empty block is the 1-byte block 0x00)",
-            )
-            .at(at));
+            return Err(Error::corrupt("zero-length LZ4 block (an empty block is the 1-byte block 0x00)").at(at));
         }
         if len > self.max_block() as u64 {
             return Err(Error::corrupt(format!(
@@ -353,14 +333,7 @@ impl Lz4BlocksDecoder {
         Ok(())
     }
 
-    fn run(
-        &mut self,
-        src: &[u8],
-        dst: &mut [u8],
-        r: &mut usize,
-        w: &mut usize,
-        run: &mut usize,
-    ) -> Result<Status> {
+    fn run(&mut self, src: &[u8], dst: &mut [u8], r: &mut usize, w: &mut usize, run: &mut usize) -> Result<Status> {
         let dict = self.dict.clone();
         let width = self.width as usize;
         loop {
@@ -410,9 +383,7 @@ impl Lz4BlocksDecoder {
             } else {
                 let k = (need - self.cbuf.len()).min(avail);
                 // Grow with the bytes actually received, not with the declared size.
-                self.cbuf
-                    .try_reserve(k)
-                    .map_err(|_| Error::nomem("cannot buffer an LZ4 block"))?;
+                self.cbuf.try_reserve(k).map_err(|_| Error::nomem("cannot buffer an LZ4 block"))?;
                 self.cbuf.extend_from_slice(&src[*r..*r + k]);
                 *r += k;
                 if self.cbuf.len() < need {
@@ -431,8 +402,7 @@ impl Lz4BlocksDecoder {
     pub fn unmarshal(rd: &mut StateReader<'_>, dict: Option<Arc<Dict>>) -> Result<Self> {
         let mut d = Lz4BlocksDecoder::new();
         d.page = rd.u64_in("lz4blocks page size", 1, sys::MAX_INPUT_SIZE as u64)? as usize;
-        d.width = check_width(rd.u8("lz4blocks prefix width")? as i64)
-            .map_err(|e| Error::state(e.msg))?;
+        d.width = check_width(rd.u8("lz4blocks prefix width")? as i64).map_err(|e| Error::state(e.msg))?;
         d.have = rd.u8_max("lz4blocks prefix bytes", d.width.saturating_sub(1))?;
         d.field[..d.have as usize].copy_from_slice(rd.raw("lz4blocks prefix", d.have as usize)?);
         d.block_len = rd.u32("lz4blocks block length")?;
@@ -440,15 +410,11 @@ impl Lz4BlocksDecoder {
             if d.width == 0 || d.have != 0 || d.block_len as usize > d.max_block() {
                 return Err(Error::state("lz4blocks block length is not valid here"));
             }
-            d.cbuf = rd
-                .bytes("lz4blocks partial block", d.block_len as usize - 1)?
-                .to_vec();
+            d.cbuf = rd.bytes("lz4blocks partial block", d.block_len as usize - 1)?.to_vec();
         }
         let is_dict = rd.bool("lz4blocks history is the dictionary")?;
         if is_dict && dict.is_none() {
-            return Err(Error::state(
-                "lz4blocks history refers to a missing dictionary",
-            ));
+            return Err(Error::state("lz4blocks history refers to a missing dictionary"));
         }
         let own = rd.bytes("lz4blocks history", if is_dict { 0 } else { WINDOW })?;
         d.hist = History::restore(is_dict, own);
@@ -490,10 +456,7 @@ impl DecoderCore for Lz4BlocksDecoder {
     fn decode(&mut self, src: &[u8], dst: &mut [u8]) -> Step {
         let (mut r, mut w, mut run) = (0, 0, 0);
         let res = self.run(src, dst, &mut r, &mut w, &mut run);
-        let tail = self
-            .dict
-            .as_ref()
-            .map_or(&[][..], |d| d.content_tail(WINDOW));
+        let tail = self.dict.as_ref().map_or(&[][..], |d| d.content_tail(WINDOW));
         window::save_run(dst, w, &mut run, &mut self.hist, tail);
         match res {
             Ok(st) => Step::ok(r, w, st),

@@ -57,10 +57,7 @@ impl Stage {
     }
     /// Inside a data frame, after its descriptor.
     fn in_frame(self) -> bool {
-        matches!(
-            self,
-            Stage::BlockSize | Stage::Block | Stage::ContentChecksum
-        )
+        matches!(self, Stage::BlockSize | Stage::Block | Stage::ContentChecksum)
     }
     /// Largest number of bytes `field` may hold while in this stage.
     fn field_max(self) -> usize {
@@ -222,8 +219,7 @@ impl Lz4FrameDecoder {
         let block_max = self.desc.block_max();
         let uncompressed = self.block_hdr & 0x8000_0000 != 0;
         let room = dst.len() - *w;
-        let corrupt =
-            |what: &str| Error::corrupt(format!("corrupt LZ4 block ({size} bytes){what}")).at(at);
+        let corrupt = |what: &str| Error::corrupt(format!("corrupt LZ4 block ({size} bytes){what}")).at(at);
         // Straight into dst when a whole block fits.
         let direct_cap = if uncompressed {
             (room >= size).then_some(size)
@@ -239,14 +235,13 @@ impl Lz4FrameDecoder {
                 dst[*w..*w + size].copy_from_slice(body);
                 size
             } else if linked {
-                window::decode_linked_direct(body, dst, *w, cap, run, &mut self.hist, tail)
-                    .ok_or_else(|| {
-                        corrupt(if cap < block_max {
-                            ", or it decodes to more than the frame's recorded content size"
-                        } else {
-                            ""
-                        })
-                    })?
+                window::decode_linked_direct(body, dst, *w, cap, run, &mut self.hist, tail).ok_or_else(|| {
+                    corrupt(if cap < block_max {
+                        ", or it decodes to more than the frame's recorded content size"
+                    } else {
+                        ""
+                    })
+                })?
             } else {
                 sys::decompress_with_dict(body, &mut dst[*w..*w + cap], tail).ok_or_else(|| {
                     corrupt(if cap < block_max {
@@ -278,8 +273,7 @@ impl Lz4FrameDecoder {
             size
         } else {
             let hist = if linked { self.hist.get(tail) } else { tail };
-            sys::decompress_with_dict(body, &mut self.out[..block_max], hist)
-                .ok_or_else(|| corrupt(""))?
+            sys::decompress_with_dict(body, &mut self.out[..block_max], hist).ok_or_else(|| corrupt(""))?
         };
         let out = std::mem::take(&mut self.out);
         let res = self.account(&out[..n], at);
@@ -293,14 +287,7 @@ impl Lz4FrameDecoder {
         Ok(())
     }
 
-    fn run(
-        &mut self,
-        src: &[u8],
-        dst: &mut [u8],
-        r: &mut usize,
-        w: &mut usize,
-        run: &mut usize,
-    ) -> Result<Status> {
+    fn run(&mut self, src: &[u8], dst: &mut [u8], r: &mut usize, w: &mut usize, run: &mut usize) -> Result<Status> {
         let dict = self.dict.clone();
         loop {
             if self.out_pos < self.out_len {
@@ -336,10 +323,7 @@ impl Lz4FrameDecoder {
                         )
                         .at(at));
                     } else {
-                        return Err(Error::corrupt(format!(
-                            "unknown frame magic {m:#010x}: not an LZ4 frame"
-                        ))
-                        .at(at));
+                        return Err(Error::corrupt(format!("unknown frame magic {m:#010x}: not an LZ4 frame")).at(at));
                     }
                 }
                 Stage::SkipSize => {
@@ -418,9 +402,7 @@ impl Lz4FrameDecoder {
                     } else {
                         let k = (need - self.cbuf.len()).min(avail);
                         // Grow with the bytes actually received, not with the declared size.
-                        self.cbuf
-                            .try_reserve(k)
-                            .map_err(|_| Error::nomem("cannot buffer an LZ4 block"))?;
+                        self.cbuf.try_reserve(k).map_err(|_| Error::nomem("cannot buffer an LZ4 block"))?;
                         self.cbuf.extend_from_slice(&src[*r..*r + k]);
                         *r += k;
                         if self.cbuf.len() < need {
@@ -460,8 +442,7 @@ impl Lz4FrameDecoder {
         let mut d = Lz4FrameDecoder::new();
         d.dict = dict;
         let tag = rd.u8("lz4 stage")?;
-        d.stage = Stage::from_u8(tag)
-            .ok_or_else(|| Error::state(format!("lz4 stage {tag} is not a valid stage")))?;
+        d.stage = Stage::from_u8(tag).ok_or_else(|| Error::state(format!("lz4 stage {tag} is not a valid stage")))?;
         let have = rd.u8_max("lz4 field length", d.stage.field_max() as u8)? as usize;
         d.field[..have].copy_from_slice(rd.raw("lz4 field", have)?);
         d.have = have as u8;
@@ -480,28 +461,18 @@ impl Lz4FrameDecoder {
             let desc = FrameDesc::from_fields(flg, bd, content_size, dict_id)
                 .map_err(|e| Error::state(format!("lz4 frame descriptor: {}", e.msg)))?;
             if remaining > content_size {
-                return Err(Error::state(
-                    "lz4 content remaining exceeds the content size",
-                ));
+                return Err(Error::state("lz4 content remaining exceeds the content size"));
             }
             d.desc = desc;
             d.remaining = remaining;
             d.use_dict = rd.bool("lz4 uses dictionary")?;
             match (&d.dict, d.use_dict, desc.dict_id) {
-                (None, true, _) => {
-                    return Err(Error::state(
-                        "lz4 state uses a dictionary but none was given",
-                    ))
-                }
+                (None, true, _) => return Err(Error::state("lz4 state uses a dictionary but none was given")),
                 (Some(x), true, id) if id != 0 && x.id() != id => {
-                    return Err(Error::state(
-                        "lz4 frame's dictionary id differs from the dictionary's",
-                    ))
+                    return Err(Error::state("lz4 frame's dictionary id differs from the dictionary's"))
                 }
                 (_, false, id) if id != 0 => {
-                    return Err(Error::state(
-                        "lz4 frame needs a dictionary but the state uses none",
-                    ))
+                    return Err(Error::state("lz4 frame needs a dictionary but the state uses none"))
                 }
                 _ => {}
             }
@@ -534,9 +505,7 @@ impl Lz4FrameDecoder {
                 let hdr = rd.u32("lz4 block size")?;
                 let size = (hdr & 0x7FFF_FFFF) as usize;
                 if hdr == 0 || size > block_max {
-                    return Err(Error::state(format!(
-                        "lz4 block size {hdr:#x} is not valid here"
-                    )));
+                    return Err(Error::state(format!("lz4 block size {hdr:#x} is not valid here")));
                 }
                 let need = size + 4 * desc.block_checksum() as usize;
                 let part = rd.bytes("lz4 partial block", need.saturating_sub(1))?;
@@ -546,9 +515,7 @@ impl Lz4FrameDecoder {
             if desc.linked() {
                 let is_dict = rd.bool("lz4 history is the dictionary")?;
                 if is_dict && !d.use_dict {
-                    return Err(Error::state(
-                        "lz4 history refers to a dictionary not in use",
-                    ));
+                    return Err(Error::state("lz4 history refers to a dictionary not in use"));
                 }
                 let own = rd.bytes("lz4 history", if is_dict { 0 } else { WINDOW })?;
                 d.hist = History::restore(is_dict, own);
@@ -575,9 +542,7 @@ impl Default for Lz4FrameDecoder {
 
 impl DecoderCore for Lz4FrameDecoder {
     fn set_param(&mut self, _p: codec_param, _v: i64) -> Result<()> {
-        Err(Error::unsupported(
-            "the LZ4 frame decoder has no parameters",
-        ))
+        Err(Error::unsupported("the LZ4 frame decoder has no parameters"))
     }
 
     fn set_dict(&mut self, d: Option<Arc<Dict>>) -> Result<()> {

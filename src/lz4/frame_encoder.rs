@@ -66,8 +66,7 @@ pub(crate) fn lz4f_level(level: i32) -> i32 {
 impl Lz4FrameEncoder {
     pub fn new() -> Result<Self> {
         Ok(Lz4FrameEncoder {
-            cctx: Cctx::new()
-                .ok_or_else(|| Error::nomem("cannot allocate an LZ4F compression context"))?,
+            cctx: Cctx::new().ok_or_else(|| Error::nomem("cannot allocate an LZ4F compression context"))?,
             level: 0,
             block_size_id: 4,
             linked: true,
@@ -139,8 +138,7 @@ impl Lz4FrameEncoder {
             if self.staged.len() < need {
                 self.staged = try_alloc_zeroed(need, "staged LZ4 output")?;
             }
-            let n =
-                f(&mut self.cctx, &mut self.staged[..need]).map_err(|e| lz4f_error(e, doing))?;
+            let n = f(&mut self.cctx, &mut self.staged[..need]).map_err(|e| lz4f_error(e, doing))?;
             self.staged_pos = 0;
             self.staged_len = n;
             self.drain(dst, w);
@@ -155,26 +153,13 @@ impl Lz4FrameEncoder {
             None => None,
         };
         let prefs = self.prefs;
-        self.emit(
-            dst,
-            w,
-            sys::HEADER_SIZE_MAX,
-            |c, out| c.begin(out, &prefs, cdict),
-            "frame header",
-        )?;
+        self.emit(dst, w, sys::HEADER_SIZE_MAX, |c, out| c.begin(out, &prefs, cdict), "frame header")?;
         self.state = FrameState::Open;
         self.total = 0;
         Ok(())
     }
 
-    fn run(
-        &mut self,
-        src: &[u8],
-        dst: &mut [u8],
-        action: Action,
-        r: &mut usize,
-        w: &mut usize,
-    ) -> Result<Status> {
+    fn run(&mut self, src: &[u8], dst: &mut [u8], action: Action, r: &mut usize, w: &mut usize) -> Result<Status> {
         if !self.drain(dst, w) {
             return Ok(Status::MoreOutput);
         }
@@ -200,16 +185,10 @@ impl Lz4FrameEncoder {
             let rest = src.len() - *r;
             let room = dst.len() - *w;
             let bound_all = sys::frame_compress_bound(rest, &self.prefs);
-            let n = if room >= bound_all {
-                rest
-            } else {
-                rest.min(block)
-            };
+            let n = if room >= bound_all { rest } else { rest.min(block) };
             if let Some(p) = self.pledged {
                 if self.total + n as u64 > p {
-                    return Err(Error::invalid(format!(
-                        "more input than the pledged size of {p} bytes"
-                    )));
+                    return Err(Error::invalid(format!("more input than the pledged size of {p} bytes")));
                 }
             }
             let need = sys::frame_compress_bound(n, &self.prefs);
@@ -264,9 +243,7 @@ impl EncoderCore for Lz4FrameEncoder {
                 self.block_size_id = 4 + id as u32;
             }
             CODEC_PARAM_LZ4_LINKED_BLOCKS => self.linked = v != 0,
-            CODEC_PARAM_CHECKSUM | CODEC_PARAM_LZ4_CONTENT_CHECKSUM => {
-                self.content_checksum = v != 0
-            }
+            CODEC_PARAM_CHECKSUM | CODEC_PARAM_LZ4_CONTENT_CHECKSUM => self.content_checksum = v != 0,
             CODEC_PARAM_LZ4_BLOCK_CHECKSUM => self.block_checksum = v != 0,
             CODEC_PARAM_LZ4_FAVOR_DEC_SPEED => self.favor_dec_speed = v != 0,
             CODEC_PARAM_THREADS => {}

@@ -80,11 +80,7 @@ pub fn blocks_compress_bound(n: usize) -> usize {
     let full = n / page;
     let rest = n % page;
     let per = 4 + sys::compress_bound(page);
-    full.saturating_mul(per).saturating_add(if rest > 0 {
-        4 + sys::compress_bound(rest)
-    } else {
-        0
-    })
+    full.saturating_mul(per).saturating_add(if rest > 0 { 4 + sys::compress_bound(rest) } else { 0 })
 }
 
 /// A parsed LZ4 frame descriptor (FLG, BD, optional content size and dictionary ID).
@@ -139,16 +135,9 @@ impl FrameDesc {
             )));
         }
         if (flg & 0x08 == 0 && content_size != 0) || (flg & 0x01 == 0 && dict_id != 0) {
-            return Err(Error::corrupt(
-                "LZ4 frame descriptor fields do not match its flags",
-            ));
+            return Err(Error::corrupt("LZ4 frame descriptor fields do not match its flags"));
         }
-        Ok(FrameDesc {
-            flg,
-            bd,
-            content_size,
-            dict_id,
-        })
+        Ok(FrameDesc { flg, bd, content_size, dict_id })
     }
 
     /// Parse a complete descriptor (FLG .. HC, `header_len(d[0])` bytes) and check its
@@ -182,12 +171,8 @@ impl FrameDesc {
 /// Read a skippable frame's or an LZ4 frame's header at the start of `src`:
 /// `Ok(Err(skippable payload size))` or `Ok(Ok((descriptor, header size)))`.
 fn read_header(src: &[u8]) -> Result<std::result::Result<(FrameDesc, usize), u32>> {
-    let short = |need: usize| {
-        Error::truncated(format!(
-            "the LZ4 frame header needs {need} bytes, only {} given",
-            src.len()
-        ))
-    };
+    let short =
+        |need: usize| Error::truncated(format!("the LZ4 frame header needs {need} bytes, only {} given", src.len()));
     if src.len() < 4 {
         return Err(short(4));
     }
@@ -199,14 +184,10 @@ fn read_header(src: &[u8]) -> Result<std::result::Result<(FrameDesc, usize), u32
         return Ok(Err(u32::from_le_bytes(src[4..8].try_into().unwrap())));
     }
     if m == LEGACY_MAGIC {
-        return Err(Error::unsupported(
-            "legacy LZ4 frame format (magic 0x184C2102, made by lz4 -l) is not supported",
-        ));
+        return Err(Error::unsupported("legacy LZ4 frame format (magic 0x184C2102, made by lz4 -l) is not supported"));
     }
     if m != MAGIC {
-        return Err(Error::corrupt(format!(
-            "unknown frame magic {m:#010x}: not an LZ4 frame"
-        )));
+        return Err(Error::corrupt(format!("unknown frame magic {m:#010x}: not an LZ4 frame")));
     }
     if src.len() < 5 {
         return Err(short(7));
@@ -230,28 +211,13 @@ pub fn frame_info(src: &[u8]) -> Result<codec_frame_header> {
         Ok((d, hs)) => codec_frame_header {
             format: CODEC_FORMAT_LZ4_FRAME,
             header_size: hs as u32,
-            content_size: if d.has_content_size() {
-                d.content_size
-            } else {
-                CODEC_CONTENT_SIZE_UNKNOWN
-            },
+            content_size: if d.has_content_size() { d.content_size } else { CODEC_CONTENT_SIZE_UNKNOWN },
             window_size: if d.linked() { 64 << 10 } else { 0 },
             block_size: d.block_max() as u64,
             dict_id: d.dict_id,
-            checksum: if d.content_checksum() {
-                CODEC_CHECK_XXH32
-            } else {
-                CODEC_CHECK_NONE
-            },
-            flags: if d.linked() {
-                CODEC_FRAME_FLAG_LINKED_BLOCKS
-            } else {
-                0
-            } | if d.block_checksum() {
-                CODEC_FRAME_FLAG_BLOCK_CHECKSUM
-            } else {
-                0
-            },
+            checksum: if d.content_checksum() { CODEC_CHECK_XXH32 } else { CODEC_CHECK_NONE },
+            flags: if d.linked() { CODEC_FRAME_FLAG_LINKED_BLOCKS } else { 0 }
+                | if d.block_checksum() { CODEC_FRAME_FLAG_BLOCK_CHECKSUM } else { 0 },
         },
     })
 }
@@ -271,12 +237,7 @@ pub fn frame_size(src: &[u8]) -> Result<u64> {
         }
         Ok(x) => x,
     };
-    let truncated = || {
-        Error::truncated(format!(
-            "the LZ4 frame is not complete in the {} bytes given",
-            src.len()
-        ))
-    };
+    let truncated = || Error::truncated(format!("the LZ4 frame is not complete in the {} bytes given", src.len()));
     loop {
         let Some(h) = src.get(pos..pos + 4) else {
             return Err(truncated());

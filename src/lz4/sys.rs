@@ -113,8 +113,7 @@ extern "C" {
         src_size: c_int,
         dst_capacity: c_int,
     ) -> c_int;
-    fn LZ4_saveDictHC(s: *mut LZ4StreamHC, safe_buffer: *mut c_char, max_dict_size: c_int)
-        -> c_int;
+    fn LZ4_saveDictHC(s: *mut LZ4StreamHC, safe_buffer: *mut c_char, max_dict_size: c_int) -> c_int;
 
     fn LZ4F_isError(code: usize) -> c_uint;
     fn LZ4F_getErrorName(code: usize) -> *const c_char;
@@ -137,12 +136,7 @@ extern "C" {
         src_size: usize,
         opts: *const CompressOptions,
     ) -> usize;
-    fn LZ4F_flush(
-        cctx: *mut LZ4FCctx,
-        dst: *mut c_void,
-        dst_capacity: usize,
-        opts: *const CompressOptions,
-    ) -> usize;
+    fn LZ4F_flush(cctx: *mut LZ4FCctx, dst: *mut c_void, dst_capacity: usize, opts: *const CompressOptions) -> usize;
     fn LZ4F_compressEnd(
         cctx: *mut LZ4FCctx,
         dst: *mut c_void,
@@ -179,17 +173,8 @@ fn c_len(n: usize) -> c_int {
 /// Decode one LZ4 block `src` into `dst[at..at + cap]`, with the `prefix` bytes just before
 /// `at` as history (LZ4's fast "prefix" mode). Returns the decoded size, `None` when the block
 /// is malformed or decodes to more than `cap` bytes.
-pub fn decompress_with_prefix(
-    src: &[u8],
-    dst: &mut [u8],
-    at: usize,
-    prefix: usize,
-    cap: usize,
-) -> Option<usize> {
-    assert!(
-        prefix <= at && cap <= dst.len() - at,
-        "bad prefix decode range"
-    );
+pub fn decompress_with_prefix(src: &[u8], dst: &mut [u8], at: usize, prefix: usize, cap: usize) -> Option<usize> {
+    assert!(prefix <= at && cap <= dst.len() - at, "bad prefix decode range");
     if src.len() > c_int::MAX as usize {
         return None;
     }
@@ -291,9 +276,7 @@ pub struct FErr(usize);
 impl FErr {
     pub fn name(self) -> &'static str {
         // SAFETY: returns a pointer to a static NUL-terminated string.
-        unsafe { CStr::from_ptr(LZ4F_getErrorName(self.0)) }
-            .to_str()
-            .unwrap_or("unknown LZ4F error")
+        unsafe { CStr::from_ptr(LZ4F_getErrorName(self.0)) }.to_str().unwrap_or("unknown LZ4F error")
     }
 }
 
@@ -371,20 +354,11 @@ impl Cctx {
         prefs: &Preferences,
         cdict: Option<std::sync::Arc<CDict>>,
     ) -> Result<usize, FErr> {
-        let c = cdict
-            .as_ref()
-            .map_or(std::ptr::null(), |c| c.0.as_ptr() as *const _);
+        let c = cdict.as_ref().map_or(std::ptr::null(), |c| c.0.as_ptr() as *const _);
         // SAFETY: valid context, `dst` valid for its length, `prefs` valid; the CDict (if
         // any) is kept alive in `self.cdict` for the whole frame.
-        let r = unsafe {
-            LZ4F_compressBegin_usingCDict(
-                self.ptr.as_ptr(),
-                dst.as_mut_ptr().cast(),
-                dst.len(),
-                c,
-                prefs,
-            )
-        };
+        let r =
+            unsafe { LZ4F_compressBegin_usingCDict(self.ptr.as_ptr(), dst.as_mut_ptr().cast(), dst.len(), c, prefs) };
         self.cdict = cdict;
         fcheck(r)
     }
@@ -416,9 +390,7 @@ impl Cctx {
     pub fn end(&mut self, dst: &mut [u8]) -> Result<usize, FErr> {
         let opts = CompressOptions::default();
         // SAFETY: as for `update`.
-        fcheck(unsafe {
-            LZ4F_compressEnd(self.ptr.as_ptr(), dst.as_mut_ptr().cast(), dst.len(), &opts)
-        })
+        fcheck(unsafe { LZ4F_compressEnd(self.ptr.as_ptr(), dst.as_mut_ptr().cast(), dst.len(), &opts) })
     }
 }
 
@@ -474,13 +446,7 @@ impl BlockStream {
             StreamKind::Fast(NonNull::new(unsafe { LZ4_createStream() })?, acceleration)
         };
         let buf = zeroed_vec((64 << 10) + room.max(page))?;
-        let mut s = BlockStream {
-            kind,
-            buf,
-            pos: 0,
-            fill: 0,
-            page,
-        };
+        let mut s = BlockStream { kind, buf, pos: 0, fill: 0, page };
         s.restart(&[]);
         Some(s)
     }
@@ -554,13 +520,9 @@ impl BlockStream {
                     c_len(dst.len()),
                     accel,
                 ),
-                StreamKind::Hc(p, _) => LZ4_compress_HC_continue(
-                    p.as_ptr(),
-                    src,
-                    dst.as_mut_ptr().cast(),
-                    n as c_int,
-                    c_len(dst.len()),
-                ),
+                StreamKind::Hc(p, _) => {
+                    LZ4_compress_HC_continue(p.as_ptr(), src, dst.as_mut_ptr().cast(), n as c_int, c_len(dst.len()))
+                }
             }
         };
         self.pos += n;

@@ -53,14 +53,10 @@ impl History {
 
     /// Restore from marshalled parts.
     pub fn restore(is_dict: bool, own: &[u8]) -> History {
-        let mut h = History {
-            own: Vec::new(),
-            is_dict,
-        };
+        let mut h = History { own: Vec::new(), is_dict };
         if !own.is_empty() {
             h.own.reserve_exact(HIST_CAP);
-            h.own
-                .extend_from_slice(&own[own.len().saturating_sub(WINDOW)..]);
+            h.own.extend_from_slice(&own[own.len().saturating_sub(WINDOW)..]);
         }
         h
     }

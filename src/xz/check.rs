@@ -31,18 +31,12 @@ pub(crate) struct Sha256 {
     total: u64,
 }
 
-const SHA256_IV: [u32; 8] = [
-    0x6a09e667, 0xbb67ae85, 0x3c6ef372, 0xa54ff53a, 0x510e527f, 0x9b05688c, 0x1f83d9ab, 0x5be0cd19,
-];
+const SHA256_IV: [u32; 8] =
+    [0x6a09e667, 0xbb67ae85, 0x3c6ef372, 0xa54ff53a, 0x510e527f, 0x9b05688c, 0x1f83d9ab, 0x5be0cd19];
 
 impl Default for Sha256 {
     fn default() -> Self {
-        Sha256 {
-            h: SHA256_IV,
-            buf: [0; 64],
-            buf_len: 0,
-            total: 0,
-        }
+        Sha256 { h: SHA256_IV, buf: [0; 64], buf_len: 0, total: 0 }
     }
 }
 
@@ -106,18 +100,11 @@ impl Sha256 {
         let b = r.bytes("sha256 buffer", 63)?;
         let total = r.u64("sha256 length")?;
         if total % 64 != b.len() as u64 {
-            return Err(Error::state(
-                "sha256 buffer length disagrees with the total",
-            ));
+            return Err(Error::state("sha256 buffer length disagrees with the total"));
         }
         let mut buf = [0u8; 64];
         buf[..b.len()].copy_from_slice(b);
-        Ok(Sha256 {
-            h,
-            buf,
-            buf_len: b.len() as u8,
-            total,
-        })
+        Ok(Sha256 { h, buf, buf_len: b.len() as u8, total })
     }
 }
 

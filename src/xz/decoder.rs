@@ -88,9 +88,7 @@ impl Sums {
         self.count = self.count.wrapping_add(1);
         self.blocks_size = self.blocks_size.wrapping_add((unpadded + 3) & !3);
         self.unc_size = self.unc_size.wrapping_add(unc);
-        self.list_size = self
-            .list_size
-            .wrapping_add(vli_size(unpadded) + vli_size(unc));
+        self.list_size = self.list_size.wrapping_add(vli_size(unpadded) + vli_size(unc));
         let mut rec = [0u8; 16];
         rec[..8].copy_from_slice(&unpadded.to_le_bytes());
         rec[8..].copy_from_slice(&unc.to_le_bytes());
@@ -123,13 +121,7 @@ enum Ix {
     Padding,
     Crc,
 }
-const IXS: [Ix; 5] = [
-    Ix::Count,
-    Ix::Unpadded,
-    Ix::Uncompressed,
-    Ix::Padding,
-    Ix::Crc,
-];
+const IXS: [Ix; 5] = [Ix::Count, Ix::Unpadded, Ix::Uncompressed, Ix::Padding, Ix::Crc];
 
 #[derive(Clone, Debug)]
 struct IndexState {
@@ -326,16 +318,11 @@ impl XzDecoder {
         let size = h.len();
         let stored = u32::from_le_bytes(h[size - 4..].try_into().unwrap());
         if crc32(&h[..size - 4]) != stored {
-            return Err(corrupt(format!(
-                "block {} header CRC32 mismatch",
-                self.blocks.count.wrapping_add(1)
-            )));
+            return Err(corrupt(format!("block {} header CRC32 mismatch", self.blocks.count.wrapping_add(1))));
         }
         let flags = h[1];
         if flags & 0x3C != 0 {
-            return Err(Error::unsupported(format!(
-                "block header flags {flags:#04x} have reserved bits set"
-            )));
+            return Err(Error::unsupported(format!("block header flags {flags:#04x} have reserved bits set")));
         }
         let body = &h[..size - 4];
         let mut p = 2;
@@ -348,11 +335,7 @@ impl XzDecoder {
         } else {
             None
         };
-        let unc_decl = if flags & 0x80 != 0 {
-            Some(vli_read(body, &mut p)?)
-        } else {
-            None
-        };
+        let unc_decl = if flags & 0x80 != 0 { Some(vli_read(body, &mut p)?) } else { None };
         let nfilters = (flags & 3) as usize + 1;
         let mut chain = Vec::new();
         let mut dict = None;
@@ -373,17 +356,13 @@ impl XzDecoder {
                     if psize != 1 {
                         return Err(corrupt("LZMA2 filter properties must be 1 byte"));
                     }
-                    dict = Some(lzma2_dict_size(props[0]).ok_or_else(|| {
-                        corrupt(format!(
-                            "invalid LZMA2 dictionary size byte {:#04x}",
-                            props[0]
-                        ))
-                    })?);
+                    dict = Some(
+                        lzma2_dict_size(props[0])
+                            .ok_or_else(|| corrupt(format!("invalid LZMA2 dictionary size byte {:#04x}", props[0])))?,
+                    );
                 }
                 _ if last => {
-                    return Err(Error::unsupported(format!(
-                        "the last filter is {id:#x}, not LZMA2: not supported"
-                    )))
+                    return Err(Error::unsupported(format!("the last filter is {id:#x}, not LZMA2: not supported")))
                 }
                 0x03 => {
                     if psize != 1 {
@@ -467,11 +446,7 @@ impl XzDecoder {
                         ix.remaining -= 1;
                     }
                 }
-                ix.seq = if ix.remaining > 0 {
-                    Ix::Unpadded
-                } else {
-                    Ix::Padding
-                };
+                ix.seq = if ix.remaining > 0 { Ix::Unpadded } else { Ix::Padding };
                 Ok(false)
             }
             Ix::Padding => {
@@ -496,21 +471,14 @@ impl XzDecoder {
         Ok(())
     }
 
-    fn run(
-        &mut self,
-        src: &[u8],
-        dst: &mut [u8],
-        read: &mut usize,
-        written: &mut usize,
-    ) -> Result<Status> {
+    fn run(&mut self, src: &[u8], dst: &mut [u8], read: &mut usize, written: &mut usize) -> Result<Status> {
         loop {
             match self.st {
                 St::StreamHeader => {
                     if !self.fill(src, read, 12) {
                         return Ok(Status::Ok);
                     }
-                    self.flags =
-                        parse_stream_header(&self.hdr).map_err(|e| e.at(*read as i64 - 12))?;
+                    self.flags = parse_stream_header(&self.hdr).map_err(|e| e.at(*read as i64 - 12))?;
                     self.hdr.clear();
                     self.blocks = Sums::default();
                     self.st = St::BlockStart;
@@ -522,11 +490,7 @@ impl XzDecoder {
                     if b == 0 {
                         *read += 1;
                         // The index indicator: counted and hashed, not parsed.
-                        self.index = IndexState {
-                            crc: crc32(&[0]),
-                            size: 1,
-                            ..IndexState::default()
-                        };
+                        self.index = IndexState { crc: crc32(&[0]), size: 1, ..IndexState::default() };
                         self.st = St::Index;
                     } else {
                         self.st = St::BlockHeader;
@@ -564,8 +528,7 @@ impl XzDecoder {
                         e
                     })?;
                     if self.unc_decl.is_some_and(|d| self.unc > d) {
-                        return Err(corrupt("block holds more data than its header declares")
-                            .at(*read as i64));
+                        return Err(corrupt("block holds more data than its header declares").at(*read as i64));
                     }
                     if self.comp > (VLI_MAX & !3) {
                         return Err(corrupt("block too large").at(*read as i64));
@@ -574,10 +537,9 @@ impl XzDecoder {
                         PStatus::OutputFull => return Ok(Status::MoreOutput),
                         PStatus::NeedInput => {
                             if left.is_some_and(|l| l == r as u64) {
-                                return Err(corrupt(
-                                    "block data is longer than its header's compressed size",
-                                )
-                                .at(*read as i64));
+                                return Err(
+                                    corrupt("block data is longer than its header's compressed size").at(*read as i64)
+                                );
                             }
                             return Ok(Status::Ok);
                         }
@@ -585,8 +547,7 @@ impl XzDecoder {
                             if self.comp_decl.is_some_and(|d| d != self.comp)
                                 || self.unc_decl.is_some_and(|d| d != self.unc)
                             {
-                                return Err(corrupt("block sizes differ from those in its header")
-                                    .at(*read as i64));
+                                return Err(corrupt("block sizes differ from those in its header").at(*read as i64));
                             }
                             self.payload = None;
                             self.padding = (4 - self.comp % 4) % 4;
@@ -663,9 +624,7 @@ impl XzDecoder {
                         return Err(corrupt("xz stream footer CRC32 mismatch").at(at));
                     }
                     if f[8..10] != self.flags {
-                        return Err(
-                            corrupt("xz stream footer flags differ from the header's").at(at)
-                        );
+                        return Err(corrupt("xz stream footer flags differ from the header's").at(at));
                     }
                     let backward = (u32::from_le_bytes(f[4..8].try_into().unwrap()) as u64 + 1) * 4;
                     if backward != self.index.size {
@@ -682,8 +641,7 @@ impl XzDecoder {
                     };
                     if b != 0 {
                         if self.padding % 4 != 0 {
-                            return Err(corrupt("stream padding is not a multiple of 4 bytes")
-                                .at(*read as i64));
+                            return Err(corrupt("stream padding is not a multiple of 4 bytes").at(*read as i64));
                         }
                         self.st = St::StreamHeader;
                         break;
@@ -697,11 +655,7 @@ impl XzDecoder {
                     }
                     let need = window_size(self.raw_dict as u64);
                     if need > self.memlimit {
-                        return Err(memlimit_error(
-                            "raw LZMA2 stream (CODEC_PARAM_XZ_DICT_SIZE)",
-                            need,
-                            self.memlimit,
-                        ));
+                        return Err(memlimit_error("raw LZMA2 stream (CODEC_PARAM_XZ_DICT_SIZE)", need, self.memlimit));
                     }
                     let filters = self.raw_filters()?;
                     let preset = self.dict.as_ref().map(|d| d.content());
@@ -714,9 +668,8 @@ impl XzDecoder {
                     }
                     let h = &self.hdr;
                     let at = *read as i64 - 13;
-                    let props = decode_props(h[0]).ok_or_else(|| {
-                        corrupt(format!("invalid .lzma properties byte {:#04x}", h[0])).at(at)
-                    })?;
+                    let props = decode_props(h[0])
+                        .ok_or_else(|| corrupt(format!("invalid .lzma properties byte {:#04x}", h[0])).at(at))?;
                     let dict = u32::from_le_bytes(h[1..5].try_into().unwrap()) as u64;
                     let size = u64::from_le_bytes(h[5..13].try_into().unwrap());
                     let need = window_size(dict);
@@ -773,10 +726,7 @@ impl XzDecoder {
         let raw_bcj = r.bool("raw x86 filter")?;
         let st = STS[r.u8_max("xz decoder stage", 13)? as usize];
         let ok_st = match kind {
-            Kind::Xz => !matches!(
-                st,
-                St::RawStart | St::RawData | St::AloneHeader | St::AloneData | St::AloneTail
-            ),
+            Kind::Xz => !matches!(st, St::RawStart | St::RawData | St::AloneHeader | St::AloneData | St::AloneTail),
             Kind::Raw => matches!(st, St::RawStart | St::RawData),
             Kind::Alone => matches!(st, St::AloneHeader | St::AloneData | St::AloneTail),
         };
@@ -792,11 +742,7 @@ impl XzDecoder {
             _ => 0,
         };
         let hdr = r.bytes("header bytes", hdr_max)?.to_vec();
-        if st == St::BlockHeader
-            && hdr
-                .first()
-                .is_some_and(|&b| (b as usize + 1) * 4 <= hdr.len())
-        {
+        if st == St::BlockHeader && hdr.first().is_some_and(|&b| (b as usize + 1) * 4 <= hdr.len()) {
             return Err(Error::state("block header buffer longer than the header"));
         }
         let flags = [r.u8("stream flags")?, r.u8_max("stream flags", 15)?];
@@ -816,8 +762,7 @@ impl XzDecoder {
             return Err(Error::state("block padding longer than 3 bytes"));
         }
         let check = Check::unmarshal(r)?;
-        if matches!(st, St::BlockData | St::BlockPadding | St::BlockCheck) && check.id() != flags[1]
-        {
+        if matches!(st, St::BlockData | St::BlockPadding | St::BlockCheck) && check.id() != flags[1] {
             return Err(Error::state("block check type differs from the stream's"));
         }
         let blocks = Sums::unmarshal(r)?;
@@ -843,11 +788,7 @@ impl XzDecoder {
         if has_payload != want_payload {
             return Err(Error::state("payload presence does not match the stage"));
         }
-        let payload = if has_payload {
-            Some(Payload::unmarshal(r, memlimit)?)
-        } else {
-            None
-        };
+        let payload = if has_payload { Some(Payload::unmarshal(r, memlimit)?) } else { None };
         let alone_known = r.bool("known .lzma size")?;
         Ok(XzDecoder {
             kind,
@@ -919,21 +860,9 @@ impl DecoderCore for XzDecoder {
     }
 
     fn reset(&mut self) {
-        let keep = (
-            self.memlimit,
-            self.raw_dict,
-            self.raw_delta,
-            self.raw_bcj,
-            self.dict.take(),
-        );
+        let keep = (self.memlimit, self.raw_dict, self.raw_delta, self.raw_bcj, self.dict.take());
         *self = XzDecoder::new(self.kind);
-        (
-            self.memlimit,
-            self.raw_dict,
-            self.raw_delta,
-            self.raw_bcj,
-            self.dict,
-        ) = keep;
+        (self.memlimit, self.raw_dict, self.raw_delta, self.raw_bcj, self.dict) = keep;
     }
 
     fn try_clone(&self) -> Result<Box<dyn DecoderCore>> {

@@ -48,10 +48,7 @@ impl XzEncoder {
     pub fn new(format: Format) -> Result<Self> {
         Ok(XzEncoder {
             format,
-            opts: LzmaOpts {
-                preset: 6,
-                ..Default::default()
-            },
+            opts: LzmaOpts { preset: 6, ..Default::default() },
             check: CODEC_CHECK_CRC64 as u32,
             delta: 0,
             bcj: false,
@@ -81,9 +78,7 @@ impl XzEncoder {
         match self.format {
             Format::LzmaAlone => Some(".lzma (LZMA1) cannot sync-flush"),
             _ if self.bcj => Some("sync flush is not possible with the x86 BCJ filter"),
-            Format::Xz if self.threads > 1 => {
-                Some("the multithreaded xz encoder cannot sync-flush (use threads = 1)")
-            }
+            Format::Xz if self.threads > 1 => Some("the multithreaded xz encoder cannot sync-flush (use threads = 1)"),
             _ => None,
         }
     }
@@ -190,9 +185,7 @@ impl EncoderCore for XzEncoder {
                 return Step::err(
                     0,
                     0,
-                    Error::sequence(
-                        "a flush / finish is in progress: pass the rest of the input given to it",
-                    ),
+                    Error::sequence("a flush / finish is in progress: pass the rest of the input given to it"),
                 );
             }
             src = &src[..owed];
@@ -258,11 +251,7 @@ impl EncoderCore for XzEncoder {
                         return Step::ok(read, written, Status::MoreOutput);
                     }
                     if p.ret == sys::LZMA_BUF_ERROR || (p.read == 0 && p.written == 0) {
-                        return Step::err(
-                            read,
-                            written,
-                            Error::internal("liblzma encoder made no progress"),
-                        );
+                        return Step::err(read, written, Error::internal("liblzma encoder made no progress"));
                     }
                 }
                 r => {

@@ -17,11 +17,7 @@ pub(crate) struct Delta {
 
 impl Delta {
     pub fn new(dist: u32) -> Delta {
-        Delta {
-            dist: dist as u16,
-            pos: 0,
-            hist: [0; 256],
-        }
+        Delta { dist: dist as u16, pos: 0, hist: [0; 256] }
     }
 
     #[inline]
@@ -46,15 +42,9 @@ impl Delta {
     fn unmarshal(r: &mut StateReader<'_>) -> Result<Delta> {
         let dist = r.u16("delta distance")?;
         if !(1..=256).contains(&dist) {
-            return Err(Error::state(format!(
-                "delta distance {dist} outside 1..=256"
-            )));
+            return Err(Error::state(format!("delta distance {dist} outside 1..=256")));
         }
-        Ok(Delta {
-            dist,
-            pos: r.u8("delta position")?,
-            hist: r.array::<256>("delta history")?,
-        })
+        Ok(Delta { dist, pos: r.u8("delta position")?, hist: r.array::<256>("delta history")? })
     }
 }
 
@@ -77,14 +67,7 @@ fn ms_byte(b: u8) -> bool {
 
 impl X86 {
     pub fn new(start_offset: u32) -> X86 {
-        X86 {
-            pos: start_offset,
-            prev_mask: 0,
-            prev_pos: 0u32.wrapping_sub(5),
-            buf: [0; 16],
-            len: 0,
-            ready: 0,
-        }
+        X86 { pos: start_offset, prev_mask: 0, prev_pos: 0u32.wrapping_sub(5), buf: [0; 16], len: 0, ready: 0 }
     }
 
     /// Convert `b` in place; returns how many leading bytes are final. The bytes after that
@@ -175,14 +158,7 @@ impl X86 {
         }
         let mut buf = [0u8; 16];
         buf[..b.len()].copy_from_slice(b);
-        Ok(X86 {
-            pos,
-            prev_mask,
-            prev_pos,
-            buf,
-            len: b.len() as u8,
-            ready,
-        })
+        Ok(X86 { pos, prev_mask, prev_pos, buf, len: b.len() as u8, ready })
     }
 }
 
@@ -334,18 +310,10 @@ impl Filters {
 
     pub fn unmarshal(r: &mut StateReader<'_>) -> Result<Filters> {
         let n = r.u8_max("pre-filter count", 3)?;
-        let pre = (0..n)
-            .map(|_| Delta::unmarshal(r))
-            .collect::<Result<Vec<_>>>()?;
-        let x86 = if r.bool("x86 present")? {
-            Some(X86::unmarshal(r)?)
-        } else {
-            None
-        };
+        let pre = (0..n).map(|_| Delta::unmarshal(r)).collect::<Result<Vec<_>>>()?;
+        let x86 = if r.bool("x86 present")? { Some(X86::unmarshal(r)?) } else { None };
         let n = r.u8_max("post-filter count", 3)?;
-        let post = (0..n)
-            .map(|_| Delta::unmarshal(r))
-            .collect::<Result<Vec<_>>>()?;
+        let post = (0..n).map(|_| Delta::unmarshal(r)).collect::<Result<Vec<_>>>()?;
         if x86.is_none() && !post.is_empty() {
             return Err(Error::state("delta post-filters without an x86 filter"));
         }

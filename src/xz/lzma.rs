@@ -104,9 +104,7 @@ impl Window {
                 let n = (self.buf.len() * 2).max(WINDOW_START).min(self.size);
                 self.buf
                     .try_reserve_exact(n - self.buf.len())
-                    .map_err(|_| {
-                        Error::nomem(format!("cannot grow the LZMA window to {n} bytes"))
-                    })?;
+                    .map_err(|_| Error::nomem(format!("cannot grow the LZMA window to {n} bytes")))?;
                 self.buf.resize(n, 0);
             }
         }
@@ -149,9 +147,7 @@ impl Window {
         let data = r.bytes("window contents", if wrapped { size } else { pos })?;
         let buf = if wrapped {
             if data.len() != size {
-                return Err(Error::state(
-                    "wrapped window must hold the whole dictionary",
-                ));
+                return Err(Error::state("wrapped window must hold the whole dictionary"));
             }
             data.to_vec()
         } else {
@@ -163,15 +159,7 @@ impl Window {
             b[..pos].copy_from_slice(data);
             b
         };
-        Ok(Window {
-            buf,
-            size,
-            pos,
-            start,
-            full,
-            wrapped,
-            limit: 0,
-        })
+        Ok(Window { buf, size, pos, start, full, wrapped, limit: 0 })
     }
 }
 
@@ -408,11 +396,7 @@ fn symbol<const DRY: bool>(
     if rc.bit::<DRY>(&mut p.is_match[state & 15][ps & 15]) == 0 {
         let (lit, match_byte) = lit_ctx();
         let probs = &mut p.literal[lit & 15];
-        let b = if state < 7 {
-            rc.literal::<DRY>(probs)
-        } else {
-            rc.literal_matched::<DRY>(probs, match_byte)
-        };
+        let b = if state < 7 { rc.literal::<DRY>(probs) } else { rc.literal_matched::<DRY>(probs, match_byte) };
         return Sym::Lit(b);
     }
     match_symbol::<DRY>(p, rc, state, ps)
@@ -569,18 +553,12 @@ impl LzmaDec {
         while self.init_left > 0 {
             let Some(&b) = inp.get(ip) else {
                 if inp_final {
-                    return (
-                        ip,
-                        Err(corrupt("chunk ended inside the range coder header")),
-                    );
+                    return (ip, Err(corrupt("chunk ended inside the range coder header")));
                 }
                 return (ip, Ok(Ev::NeedInput));
             };
             if self.init_left == 5 && b != 0 {
-                return (
-                    ip,
-                    Err(corrupt("the first byte of the range coder is not 0")),
-                );
+                return (ip, Err(corrupt("the first byte of the range coder is not 0")));
             }
             self.code = (self.code << 8) | b as u32;
             self.init_left -= 1;
@@ -738,11 +716,7 @@ impl LzmaDec {
         let lit = ((pos & ((1usize << self.lp) - 1)) << self.lc) + (prev >> (8 - self.lc));
         let mb = if self.state >= 7 {
             let d = self.reps[0] as usize;
-            let src = if pos > d {
-                pos - d - 1
-            } else {
-                pos + buf.len() - d - 1
-            };
+            let src = if pos > d { pos - d - 1 } else { pos + buf.len() - d - 1 };
             buf[src] as u32
         } else {
             0
@@ -752,19 +726,8 @@ impl LzmaDec {
 
     /// Symbols straight from `inp` while a whole symbol is surely there.
     #[inline(never)]
-    fn fast(
-        &mut self,
-        win: &mut Window,
-        inp: &[u8],
-        ip: &mut usize,
-        limit: usize,
-    ) -> Result<Option<Ev>> {
-        let mut rc = Rc {
-            range: self.range,
-            code: self.code,
-            buf: inp,
-            ip: *ip,
-        };
+    fn fast(&mut self, win: &mut Window, inp: &[u8], ip: &mut usize, limit: usize) -> Result<Option<Ev>> {
+        let mut rc = Rc { range: self.range, code: self.code, buf: inp, ip: *ip };
         let end = inp.len() - MARGIN;
         let size = win.size;
         let mut pos = win.pos;
@@ -792,11 +755,7 @@ impl LzmaDec {
                     rc.literal::<false>(probs)
                 } else {
                     let d = self.reps[0] as usize;
-                    let src = if pos > d {
-                        pos - d - 1
-                    } else {
-                        pos + buf.len() - d - 1
-                    };
+                    let src = if pos > d { pos - d - 1 } else { pos + buf.len() - d - 1 };
                     rc.literal_matched::<false>(probs, buf[src] as u32)
                 };
                 buf[pos] = b;
@@ -848,32 +807,20 @@ impl LzmaDec {
         let ps = win.pos & ((1usize << self.pb) - 1);
         let (lit, mb) = self.lit_ctx(&win.buf, win.pos, win.full);
         let temp = self.temp;
-        let mut rc = Rc {
-            range: self.range,
-            code: self.code,
-            buf: &temp[..total],
-            ip: 0,
-        };
+        let mut rc = Rc { range: self.range, code: self.code, buf: &temp[..total], ip: 0 };
         symbol::<true>(&mut self.p, &mut rc, self.state as usize, ps, || (lit, mb));
         if rc.ip > total {
             if inp_final && *ip + n == inp.len() {
                 return Err(corrupt("the data ends inside a symbol"));
             }
             if total == TEMP_CAP {
-                return Err(Error::internal(
-                    "LZMA symbol longer than the parking buffer",
-                ));
+                return Err(Error::internal("LZMA symbol longer than the parking buffer"));
             }
             self.temp_len = total as u8;
             *ip += n;
             return Ok(Some(Ev::NeedInput));
         }
-        let mut rc = Rc {
-            range: self.range,
-            code: self.code,
-            buf: &temp[..total],
-            ip: 0,
-        };
+        let mut rc = Rc { range: self.range, code: self.code, buf: &temp[..total], ip: 0 };
         let sym = symbol::<false>(&mut self.p, &mut rc, self.state as usize, ps, || (lit, mb));
         self.range = rc.range;
         self.code = rc.code;
@@ -965,9 +912,7 @@ impl LzmaDec {
         let full = win.map_or(0, |w| w.full) as u64;
         for (k, &d) in reps.iter().enumerate() {
             if d != 0 && d as u64 >= full {
-                return Err(Error::state(format!(
-                    "rep{k} distance beyond the window history"
-                )));
+                return Err(Error::state(format!("rep{k} distance beyond the window history")));
             }
         }
         if (state >= 7 || pending > 0) && reps[0] as u64 >= full {
@@ -975,20 +920,7 @@ impl LzmaDec {
         }
         let mut temp = [0u8; TEMP_CAP];
         temp[..t.len()].copy_from_slice(t);
-        Ok(LzmaDec {
-            p,
-            state,
-            reps,
-            lc,
-            lp,
-            pb,
-            range,
-            code,
-            init_left,
-            pending,
-            temp,
-            temp_len: t.len() as u8,
-        })
+        Ok(LzmaDec { p, state, reps, lc, lp, pb, range, code, init_left, pending, temp, temp_len: t.len() as u8 })
     }
 }
 
@@ -1003,11 +935,7 @@ const PROBS_FIXED: usize = 12 * (16 + 16 + 4) + 4 * 64 + 114 + 16 + 2 * (2 + 128
 #[inline(always)]
 fn copy_match(buf: &mut [u8], pos: usize, dist: usize, n: usize) {
     let cap = buf.len();
-    let src = if pos > dist {
-        pos - dist - 1
-    } else {
-        pos + cap - dist - 1
-    };
+    let src = if pos > dist { pos - dist - 1 } else { pos + cap - dist - 1 };
     if src < pos && dist >= n {
         // Non-overlapping and not wrapped.
         if n <= 16 {

@@ -51,9 +51,7 @@ pub fn unmarshal_decoder(
 ) -> Result<XzDecoder> {
     let d = XzDecoder::unmarshal(r, dict)?;
     if d.kind() != kind(f) {
-        return Err(Error::state(
-            "the state's payload belongs to another LZMA format",
-        ));
+        return Err(Error::state("the state's payload belongs to another LZMA format"));
     }
     Ok(d)
 }
@@ -79,9 +77,7 @@ pub fn param_spec(f: Format, p: codec_param) -> Option<ParamSpec> {
         return lzma_enc;
     }
     match (f, p) {
-        (_, CODEC_PARAM_XZ_DICT_SIZE) if f == Format::Lzma2Raw => {
-            Some(ParamSpec::both(4096, DICT_SIZE_MAX))
-        }
+        (_, CODEC_PARAM_XZ_DICT_SIZE) if f == Format::Lzma2Raw => Some(ParamSpec::both(4096, DICT_SIZE_MAX)),
         (_, CODEC_PARAM_XZ_DICT_SIZE) => Some(ParamSpec::enc(4096, DICT_SIZE_MAX)),
         (Format::Xz, CODEC_PARAM_CHECKSUM | CODEC_PARAM_XZ_CHECK) => Some(ParamSpec::enc(0, 10)),
         (Format::Xz, CODEC_PARAM_THREADS) => Some(ParamSpec::enc(1, THREADS_MAX)),
@@ -106,10 +102,7 @@ pub fn frame_info(f: Format, src: &[u8]) -> Result<codec_frame_header> {
     match f {
         Format::Xz => {
             if src.len() < 12 {
-                return Err(Error::truncated(format!(
-                    "the xz stream header needs 12 bytes, only {} given",
-                    src.len()
-                )));
+                return Err(Error::truncated(format!("the xz stream header needs 12 bytes, only {} given", src.len())));
             }
             let flags = decoder::parse_stream_header(&src[..12])?;
             Ok(codec_frame_header {
@@ -122,16 +115,10 @@ pub fn frame_info(f: Format, src: &[u8]) -> Result<codec_frame_header> {
         }
         Format::LzmaAlone => {
             if src.len() < 13 {
-                return Err(Error::truncated(format!(
-                    "the .lzma header needs 13 bytes, only {} given",
-                    src.len()
-                )));
+                return Err(Error::truncated(format!("the .lzma header needs 13 bytes, only {} given", src.len())));
             }
             if payload::decode_props(src[0]).is_none() {
-                return Err(Error::corrupt(format!(
-                    "invalid .lzma properties byte {:#04x}",
-                    src[0]
-                )));
+                return Err(Error::corrupt(format!("invalid .lzma properties byte {:#04x}", src[0])));
             }
             let dict = u32::from_le_bytes(src[1..5].try_into().unwrap()) as u64;
             let size = u64::from_le_bytes(src[5..13].try_into().unwrap());
@@ -169,10 +156,7 @@ pub fn frame_size(f: Format, src: &[u8]) -> Result<u64> {
             Status::FrameEnd => break,
             Status::MoreOutput => {}
             Status::Ok => {
-                return Err(Error::truncated(format!(
-                    "the xz stream is not complete in the {} bytes given",
-                    src.len()
-                )))
+                return Err(Error::truncated(format!("the xz stream is not complete in the {} bytes given", src.len())))
             }
         }
     }

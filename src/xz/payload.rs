@@ -19,16 +19,7 @@ enum Seq {
     Copy,
 }
 
-const SEQS: [Seq; 8] = [
-    Seq::Control,
-    Seq::Unc1,
-    Seq::Unc2,
-    Seq::Comp0,
-    Seq::Comp1,
-    Seq::Props,
-    Seq::Lzma,
-    Seq::Copy,
-];
+const SEQS: [Seq; 8] = [Seq::Control, Seq::Unc1, Seq::Unc2, Seq::Comp0, Seq::Comp1, Seq::Props, Seq::Lzma, Seq::Copy];
 
 #[derive(Clone, Debug)]
 struct Lzma2 {
@@ -151,11 +142,7 @@ impl Payload {
             if self.lz_done {
                 let (p, done) = self.filters.finish(&mut dst[w..]);
                 w += p;
-                let st = if done {
-                    PStatus::End
-                } else {
-                    PStatus::OutputFull
-                };
+                let st = if done { PStatus::End } else { PStatus::OutputFull };
                 return (r, w, Ok(st));
             }
             if need_input {
@@ -206,12 +193,8 @@ impl Payload {
             if l2.seq == Seq::Lzma {
                 let k = (l2.comp as usize).min(inp.len() - ip);
                 let before = self.win.pending().len();
-                let (c, r) = self.lz.decode(
-                    &mut self.win,
-                    &inp[ip..ip + k],
-                    k == l2.comp as usize,
-                    Some(l2.unc as u64),
-                );
+                let (c, r) =
+                    self.lz.decode(&mut self.win, &inp[ip..ip + k], k == l2.comp as usize, Some(l2.unc as u64));
                 let made = self.win.pending().len() - before;
                 ip += c;
                 l2.comp -= c as u32;
@@ -221,10 +204,7 @@ impl Payload {
                         if l2.comp != 0 {
                             return (
                                 ip,
-                                Err(corrupt(format!(
-                                    "an LZMA chunk ended with {} compressed bytes unused",
-                                    l2.comp
-                                ))),
+                                Err(corrupt(format!("an LZMA chunk ended with {} compressed bytes unused", l2.comp))),
                             );
                         }
                         l2.seq = Seq::Control;
@@ -322,10 +302,7 @@ impl Payload {
                 }
                 Seq::Props => {
                     let Some((lc, lp, pb)) = decode_props(b) else {
-                        return (
-                            ip,
-                            Err(corrupt(format!("invalid properties byte {b:#04x}"))),
-                        );
+                        return (ip, Err(corrupt(format!("invalid properties byte {b:#04x}"))));
                     };
                     self.lz.reset(lc, lp, pb);
                     l2.seq = Seq::Lzma;
@@ -384,14 +361,7 @@ impl Payload {
                 if seq == Seq::Lzma && need_props {
                     return Err(Error::state("LZMA chunk without properties"));
                 }
-                Mode::Lzma2(Lzma2 {
-                    seq,
-                    next,
-                    unc,
-                    comp,
-                    need_dict_reset,
-                    need_props,
-                })
+                Mode::Lzma2(Lzma2 { seq, next, unc, comp, need_dict_reset, need_props })
             }
             _ => {
                 let left = r.u64("remaining size")?;
@@ -406,9 +376,7 @@ impl Payload {
         let lz = LzmaDec::unmarshal(r, live.then_some(&win))?;
         if let Mode::Lzma2(l2) = &mode {
             if l2.seq != Seq::Lzma && !lz.idle() {
-                return Err(Error::state(
-                    "LZMA symbol in progress outside an LZMA chunk",
-                ));
+                return Err(Error::state("LZMA symbol in progress outside an LZMA chunk"));
             }
         }
         let filters = Filters::unmarshal(r)?;
@@ -425,13 +393,6 @@ impl Payload {
         } else {
             None
         };
-        Ok(Payload {
-            win,
-            lz,
-            mode,
-            filters,
-            lz_done,
-            deferred,
-        })
+        Ok(Payload { win, lz, mode, filters, lz_done, deferred })
     }
 }

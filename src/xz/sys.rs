@@ -10,15 +10,13 @@ use lzma_sys as l;
 
 pub use l::lzma_ret;
 pub use l::{
-    LZMA_BUF_ERROR, LZMA_DATA_ERROR, LZMA_FORMAT_ERROR, LZMA_MEMLIMIT_ERROR, LZMA_MEM_ERROR,
-    LZMA_OK, LZMA_OPTIONS_ERROR, LZMA_PROG_ERROR, LZMA_STREAM_END,
+    LZMA_BUF_ERROR, LZMA_DATA_ERROR, LZMA_FORMAT_ERROR, LZMA_MEMLIMIT_ERROR, LZMA_MEM_ERROR, LZMA_OK,
+    LZMA_OPTIONS_ERROR, LZMA_PROG_ERROR, LZMA_STREAM_END,
 };
 
 pub fn version_string() -> String {
     // SAFETY: returns a static NUL-terminated string.
-    unsafe { CStr::from_ptr(l::lzma_version_string()) }
-        .to_string_lossy()
-        .into_owned()
+    unsafe { CStr::from_ptr(l::lzma_version_string()) }.to_string_lossy().into_owned()
 }
 
 /// `LZMA_RUN`, `LZMA_SYNC_FLUSH`, `LZMA_FINISH`.
@@ -70,26 +68,14 @@ impl Stream {
             LzAction::SyncFlush => l::LZMA_SYNC_FLUSH,
             LzAction::Finish => l::LZMA_FINISH,
         };
-        self.s.next_in = if src.is_empty() {
-            std::ptr::null()
-        } else {
-            src.as_ptr()
-        };
+        self.s.next_in = if src.is_empty() { std::ptr::null() } else { src.as_ptr() };
         self.s.avail_in = src.len();
-        self.s.next_out = if dst.is_empty() {
-            std::ptr::null_mut()
-        } else {
-            dst.as_mut_ptr()
-        };
+        self.s.next_out = if dst.is_empty() { std::ptr::null_mut() } else { dst.as_mut_ptr() };
         self.s.avail_out = dst.len();
         // SAFETY: the stream was initialised by an lzma_*_encoder/decoder call; next_in /
         // next_out describe live buffers of avail_in / avail_out bytes for this call only.
         let ret = unsafe { l::lzma_code(&mut *self.s, a) };
-        let p = Progress {
-            read: src.len() - self.s.avail_in,
-            written: dst.len() - self.s.avail_out,
-            ret,
-        };
+        let p = Progress { read: src.len() - self.s.avail_in, written: dst.len() - self.s.avail_out, ret };
         // Never keep pointers to the caller's buffers.
         self.s.next_in = std::ptr::null();
         self.s.next_out = std::ptr::null_mut();
@@ -139,10 +125,7 @@ struct OptionsDelta {
 }
 
 /// Resolve a preset plus overrides into liblzma's options struct.
-fn lzma_options(
-    o: &LzmaOpts,
-    preset_dict: Option<&[u8]>,
-) -> Result<l::lzma_options_lzma, lzma_ret> {
+fn lzma_options(o: &LzmaOpts, preset_dict: Option<&[u8]>) -> Result<l::lzma_options_lzma, lzma_ret> {
     // SAFETY: lzma_options_lzma is plain data (integers, NULL pointers); all-zero is valid,
     // and lzma_lzma_preset fills every field it uses.
     let mut opt: l::lzma_options_lzma = unsafe { MaybeUninit::zeroed().assume_init() };
@@ -206,35 +189,18 @@ fn chain(pre: &[PreFilter], lzma: l::lzma_options_lzma, lzma1: bool) -> Chain {
                     reserved_int: [0; 8],
                     reserved_ptr: [std::ptr::null_mut(); 2],
                 });
-                filters.push(l::lzma_filter {
-                    id: LZMA_FILTER_DELTA,
-                    options: &mut *d as *mut OptionsDelta as *mut _,
-                });
+                filters.push(l::lzma_filter { id: LZMA_FILTER_DELTA, options: &mut *d as *mut OptionsDelta as *mut _ });
                 deltas.push(d);
             }
-            PreFilter::X86 => filters.push(l::lzma_filter {
-                id: l::LZMA_FILTER_X86,
-                options: std::ptr::null_mut(),
-            }),
+            PreFilter::X86 => filters.push(l::lzma_filter { id: l::LZMA_FILTER_X86, options: std::ptr::null_mut() }),
         }
     }
     filters.push(l::lzma_filter {
-        id: if lzma1 {
-            l::LZMA_FILTER_LZMA1
-        } else {
-            l::LZMA_FILTER_LZMA2
-        },
+        id: if lzma1 { l::LZMA_FILTER_LZMA1 } else { l::LZMA_FILTER_LZMA2 },
         options: &mut *lzma as *mut l::lzma_options_lzma as *mut _,
     });
-    filters.push(l::lzma_filter {
-        id: l::LZMA_VLI_UNKNOWN,
-        options: std::ptr::null_mut(),
-    });
-    Chain {
-        _lzma: lzma,
-        _deltas: deltas,
-        filters,
-    }
+    filters.push(l::lzma_filter { id: l::LZMA_VLI_UNKNOWN, options: std::ptr::null_mut() });
+    Chain { _lzma: lzma, _deltas: deltas, filters }
 }
 
 /// Single-threaded .xz encoder.
@@ -268,11 +234,7 @@ pub fn stream_encoder_mt(
 }
 
 /// Raw LZMA2 encoder (optionally with a preset dictionary, copied by liblzma at init).
-pub fn raw_encoder(
-    pre: &[PreFilter],
-    o: &LzmaOpts,
-    preset_dict: Option<&[u8]>,
-) -> Result<Stream, lzma_ret> {
+pub fn raw_encoder(pre: &[PreFilter], o: &LzmaOpts, preset_dict: Option<&[u8]>) -> Result<Stream, lzma_ret> {
     let c = chain(pre, lzma_options(o, preset_dict)?, false);
     // SAFETY: as above; the preset dictionary is copied into the encoder's window at init.
     Stream::init(|s| unsafe { l::lzma_raw_encoder(s, c.filters.as_ptr()) })
@@ -298,16 +260,8 @@ pub fn alone_decoder(memlimit: u64) -> Result<Stream, lzma_ret> {
 }
 
 /// liblzma's raw LZMA2 decoder, for tests and benchmarks.
-pub fn raw_decoder(
-    pre: &[PreFilter],
-    dict_size: u32,
-    preset_dict: Option<&[u8]>,
-) -> Result<Stream, lzma_ret> {
-    let o = LzmaOpts {
-        preset: 6,
-        dict_size: Some(dict_size),
-        ..Default::default()
-    };
+pub fn raw_decoder(pre: &[PreFilter], dict_size: u32, preset_dict: Option<&[u8]>) -> Result<Stream, lzma_ret> {
+    let o = LzmaOpts { preset: 6, dict_size: Some(dict_size), ..Default::default() };
     let c = chain(pre, lzma_options(&o, preset_dict)?, false);
     // SAFETY: as for the encoders; the preset dictionary is copied at init.
     Stream::init(|s| unsafe { l::lzma_raw_decoder(s, c.filters.as_ptr()) })

@@ -62,8 +62,7 @@ pub fn text(n: usize, seed: u64) -> Vec<u8> {
 pub fn enc(format: Format, params: &[(codec_param, i64)], dict: Option<&Arc<Dict>>) -> Encoder {
     let mut e = Encoder::new(format).unwrap();
     for &(p, v) in params {
-        e.set_param(p, v)
-            .unwrap_or_else(|err| panic!("param {p}={v}: {err}"));
+        e.set_param(p, v).unwrap_or_else(|err| panic!("param {p}={v}: {err}"));
     }
     if let Some(d) = dict {
         e.set_dict(Some(d.clone())).unwrap();
@@ -72,12 +71,7 @@ pub fn enc(format: Format, params: &[(codec_param, i64)], dict: Option<&Arc<Dict
 }
 
 /// Compress `data` with one FINISH into a big buffer.
-pub fn compress(
-    format: Format,
-    params: &[(codec_param, i64)],
-    dict: Option<&Arc<Dict>>,
-    data: &[u8],
-) -> Vec<u8> {
+pub fn compress(format: Format, params: &[(codec_param, i64)], dict: Option<&Arc<Dict>>, data: &[u8]) -> Vec<u8> {
     let mut e = enc(format, params, dict);
     let mut out = vec![0u8; data.len() + data.len() / 200 + 1024];
     let s = e.encode(data, &mut out, Action::Finish);
@@ -89,13 +83,7 @@ pub fn compress(
 
 /// Encode with the given input chunk sizes and output buffer size, applying `action` to the
 /// last call; loops on MoreOutput. Returns the output.
-pub fn encode_all(
-    e: &mut Encoder,
-    data: &[u8],
-    chunk: usize,
-    out_cap: usize,
-    action: Action,
-) -> Vec<u8> {
+pub fn encode_all(e: &mut Encoder, data: &[u8], chunk: usize, out_cap: usize, action: Action) -> Vec<u8> {
     let mut out = Vec::new();
     let mut buf = vec![0u8; out_cap];
     let mut pos = 0;
@@ -158,11 +146,7 @@ pub fn try_decode(
 }
 
 pub fn have_lz4_cli() -> bool {
-    Command::new("lz4")
-        .arg("--version")
-        .output()
-        .map(|o| o.status.success())
-        .unwrap_or(false)
+    Command::new("lz4").arg("--version").output().map(|o| o.status.success()).unwrap_or(false)
 }
 
 /// Run the lz4 CLI with `args`, feeding `input` on stdin; returns (success, stdout).

@@ -28,8 +28,8 @@ impl Rng {
 /// Text-like data with repeats, numbers, runs and some noise.
 pub fn text(n: usize, seed: u64) -> Vec<u8> {
     let words: [&[u8]; 12] = [
-        b"the ", b"quick ", b"brown ", b"fox ", b"jumps ", b"over ", b"lazy ", b"dog ", b"stream ",
-        b"window ", b"\n", b"xz ",
+        b"the ", b"quick ", b"brown ", b"fox ", b"jumps ", b"over ", b"lazy ", b"dog ", b"stream ", b"window ", b"\n",
+        b"xz ",
     ];
     let mut r = Rng(seed | 1);
     let mut v = Vec::with_capacity(n + 64);
@@ -150,23 +150,14 @@ pub fn run_decoder(d: &mut Decoder, data: &[u8], inp: usize, out: usize, rng: &m
     let mut idle = 0;
     loop {
         let n_in = if inp == 0 { 1 + rng.below(70_000) } else { inp };
-        let n_out = if out == 0 {
-            1 + rng.below(1 << 16)
-        } else {
-            out.min(buf.len())
-        };
+        let n_out = if out == 0 { 1 + rng.below(1 << 16) } else { out.min(buf.len()) };
         let end = (pos + n_in).min(data.len());
         let s = d.decode(&data[pos..end], &mut buf[..n_out]);
         pos += s.read;
         res.extend_from_slice(&buf[..s.written]);
         match s.result {
             Err(e) => {
-                return Outcome {
-                    out: res,
-                    frames,
-                    err: Some((e.kind, e.msg)),
-                    ok: false,
-                };
+                return Outcome { out: res, frames, err: Some((e.kind, e.msg)), ok: false };
             }
             Ok(Status::FrameEnd) => frames += 1,
             Ok(Status::MoreOutput) => {}
@@ -184,12 +175,7 @@ pub fn run_decoder(d: &mut Decoder, data: &[u8], inp: usize, out: usize, rng: &m
         }
     }
     let ok = d.at_frame_edge() && frames > 0;
-    Outcome {
-        out: res,
-        frames,
-        err: None,
-        ok,
-    }
+    Outcome { out: res, frames, err: None, ok }
 }
 
 pub fn decode(f: Format, params: &[(i32, i64)], data: &[u8]) -> Outcome {
@@ -205,11 +191,7 @@ pub fn liblzma(f: Format, data: &[u8], raw: (u32, &[PreFilter], Option<&[u8]>)) 
 
 /// liblzma's verdict on `data`: (output, accepted, bytes consumed). Its raw and .lzma
 /// decoders stop at the end of the first stream and leave the rest unread.
-pub fn liblzma_n(
-    f: Format,
-    data: &[u8],
-    raw: (u32, &[PreFilter], Option<&[u8]>),
-) -> (Vec<u8>, bool, usize) {
+pub fn liblzma_n(f: Format, data: &[u8], raw: (u32, &[PreFilter], Option<&[u8]>)) -> (Vec<u8>, bool, usize) {
     let mut s = match f {
         Format::Xz => sys::stream_decoder(u64::MAX).unwrap(),
         Format::LzmaAlone => sys::alone_decoder(u64::MAX).unwrap(),
@@ -243,10 +225,7 @@ pub fn liblzma_simple(f: Format, data: &[u8]) -> (Vec<u8>, bool) {
 }
 
 pub fn xz_available() -> bool {
-    std::process::Command::new("xz")
-        .arg("--version")
-        .output()
-        .is_ok()
+    std::process::Command::new("xz").arg("--version").output().is_ok()
 }
 
 pub const LEVEL: i32 = CODEC_PARAM_LEVEL;
