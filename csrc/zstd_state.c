@@ -224,7 +224,6 @@ int codec_zs_snapshot(const ZSTD_DCtx *d, codec_zs_state *s)
     const void *tptr[4];
     int i, mid, started;
     memset(s, 0, sizeof *s);
-    if (!codec_zs_layout_ok()) return CODEC_ZS_E_LAYOUT;
     if (d->staticSize) return CODEC_ZS_E_MODE;
     if (d->outBufferMode != ZSTD_bm_buffered) return CODEC_ZS_E_MODE;
     if (d->refMultipleDDicts || d->ddictSet) return CODEC_ZS_E_MODE;
@@ -359,7 +358,6 @@ int codec_zs_restore(ZSTD_DCtx *d, const codec_zs_state *s, int *bad_field)
     size_t own_cap[4];
     int i, mid;
     *bad_field = -1;
-    if (!codec_zs_layout_ok()) return CODEC_ZS_E_LAYOUT;
     if (d->staticSize || d->outBufferMode != ZSTD_bm_buffered || d->refMultipleDDicts || d->ddictSet)
         return CODEC_ZS_E_MODE;
 

@@ -59,6 +59,8 @@ typedef struct codec_zs_state {
 } codec_zs_state;
 
 struct ZSTD_DCtx_s;
+/* 1 when this file's view of ZSTD_DCtx matches the library. Callers must check it (once per
+ * process is enough) before codec_zs_snapshot / codec_zs_restore, which do not repeat it. */
 int codec_zs_layout_ok(void);
 size_t codec_zs_fingerprint(char *buf, size_t cap);
 size_t codec_zs_state_struct_size(void);

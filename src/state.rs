@@ -18,7 +18,7 @@
 //! | bytes produced | 8 |
 //! | payload length P | 8 |
 //! | payload (format-specific) | P |
-//! | XXH64 (seed 0) of every byte above | 8 |
+//! | XXH3-64 (seed 0) of every byte above | 8 |
 
 use crate::error::{Error, Result};
 
@@ -27,10 +27,13 @@ pub(crate) const VERSION: u16 = 1;
 const FLAG_DICT: u32 = 1;
 const FINGERPRINT_MAX: usize = 255;
 
-/// Appends little-endian fields to a growing buffer.
+/// Appends little-endian fields to a buffer. A counting writer only adds up lengths, so a
+/// state can be sized exactly before it is written.
 #[derive(Default)]
 pub struct StateWriter {
     buf: Vec<u8>,
+    /// Counting mode: bytes that would have been written.
+    counted: Option<usize>,
 }
 
 impl StateWriter {
@@ -38,34 +41,44 @@ impl StateWriter {
         Self::default()
     }
     pub fn with_capacity(n: usize) -> Self {
-        StateWriter { buf: Vec::with_capacity(n) }
+        StateWriter { buf: Vec::with_capacity(n), counted: None }
+    }
+    /// A writer that stores nothing and only counts.
+    pub fn counting() -> Self {
+        StateWriter { buf: Vec::new(), counted: Some(0) }
     }
     pub fn len(&self) -> usize {
-        self.buf.len()
+        self.counted.unwrap_or(self.buf.len())
     }
     pub fn is_empty(&self) -> bool {
-        self.buf.is_empty()
+        self.len() == 0
+    }
+    fn put(&mut self, b: &[u8]) {
+        match &mut self.counted {
+            Some(n) => *n += b.len(),
+            None => self.buf.extend_from_slice(b),
+        }
     }
     pub fn u8(&mut self, v: u8) {
-        self.buf.push(v);
+        self.put(&[v]);
     }
     pub fn bool(&mut self, v: bool) {
-        self.buf.push(v as u8);
+        self.put(&[v as u8]);
     }
     pub fn u16(&mut self, v: u16) {
-        self.buf.extend_from_slice(&v.to_le_bytes());
+        self.put(&v.to_le_bytes());
     }
     pub fn u32(&mut self, v: u32) {
-        self.buf.extend_from_slice(&v.to_le_bytes());
+        self.put(&v.to_le_bytes());
     }
     pub fn u64(&mut self, v: u64) {
-        self.buf.extend_from_slice(&v.to_le_bytes());
+        self.put(&v.to_le_bytes());
     }
     pub fn i32(&mut self, v: i32) {
-        self.buf.extend_from_slice(&v.to_le_bytes());
+        self.put(&v.to_le_bytes());
     }
     pub fn i64(&mut self, v: i64) {
-        self.buf.extend_from_slice(&v.to_le_bytes());
+        self.put(&v.to_le_bytes());
     }
     /// A `usize` stored as u64.
     pub fn usize(&mut self, v: usize) {
@@ -73,12 +86,12 @@ impl StateWriter {
     }
     /// Fixed-size bytes whose length the reader knows.
     pub fn raw(&mut self, b: &[u8]) {
-        self.buf.extend_from_slice(b);
+        self.put(b);
     }
     /// Variable-length bytes: a u64 length, then the bytes.
     pub fn bytes(&mut self, b: &[u8]) {
         self.u64(b.len() as u64);
-        self.buf.extend_from_slice(b);
+        self.put(b);
     }
     pub fn into_inner(self) -> Vec<u8> {
         self.buf
@@ -212,17 +225,22 @@ pub struct Envelope<'a> {
     pub payload: &'a [u8],
 }
 
-/// Build a container around a payload.
-pub fn seal(
+/// Build a container whose payload `write_payload` writes in place. The payload is written
+/// twice — first into a counting writer — so the container is allocated at its exact size and
+/// the state is copied once. `write_payload` must be deterministic.
+pub fn seal_with(
     format: i32,
     fingerprint: &[u8],
     dict: Option<(u32, [u8; 32])>,
     consumed: u64,
     produced: u64,
-    payload: &[u8],
-) -> Vec<u8> {
+    write_payload: impl Fn(&mut StateWriter) -> crate::error::Result<()>,
+) -> crate::error::Result<Vec<u8>> {
     assert!(fingerprint.len() <= FINGERPRINT_MAX, "fingerprint too long");
-    let mut w = StateWriter::with_capacity(payload.len() + 96 + fingerprint.len());
+    let mut count = StateWriter::counting();
+    write_payload(&mut count)?;
+    let payload_len = count.len();
+    let mut w = StateWriter::with_capacity(sealed_len(fingerprint.len(), payload_len));
     w.raw(&MAGIC);
     w.u16(VERSION);
     w.u16(format as u16);
@@ -234,10 +252,34 @@ pub fn seal(
     w.raw(&hash);
     w.u64(consumed);
     w.u64(produced);
-    w.bytes(payload);
-    let sum = xxhash_rust::xxh64::xxh64(&w.buf, 0);
+    w.u64(payload_len as u64);
+    let start = w.len();
+    write_payload(&mut w)?;
+    assert_eq!(w.len() - start, payload_len, "state payload writer is not deterministic");
+    let sum = checksum(&w.buf);
     w.u64(sum);
-    w.into_inner()
+    Ok(w.into_inner())
+}
+
+/// The container's checksum: XXH3-64 (seed 0), fast enough not to matter next to a copy.
+fn checksum(b: &[u8]) -> u64 {
+    xxhash_rust::xxh3::xxh3_64(b)
+}
+
+/// Build a container around a payload.
+pub fn seal(
+    format: i32,
+    fingerprint: &[u8],
+    dict: Option<(u32, [u8; 32])>,
+    consumed: u64,
+    produced: u64,
+    payload: &[u8],
+) -> Vec<u8> {
+    seal_with(format, fingerprint, dict, consumed, produced, |w| {
+        w.raw(payload);
+        Ok(())
+    })
+    .expect("writing a byte slice cannot fail")
 }
 
 /// Size of the container around a payload of `payload_len` bytes.
@@ -268,7 +310,7 @@ pub fn open(blob: &[u8]) -> Result<Envelope<'_>> {
             "state container version {version} is not supported (this build reads version {VERSION})"
         )));
     }
-    if xxhash_rust::xxh64::xxh64(body, 0) != want {
+    if checksum(body) != want {
         return Err(Error::state("state checksum mismatch: the state is corrupted"));
     }
     let format = r.u16("format")? as i32;

@@ -18,7 +18,7 @@ use crate::dict::Dict;
 use crate::error::{Error, ErrorKind, Result};
 use crate::formats::{self, Detected, Format};
 use crate::params::param_name;
-use crate::state::{self, StateReader, StateWriter};
+use crate::state::{self, StateReader};
 
 fn check_value(fmt_name: &str, p: codec_param, v: i64, spec: ParamSpec) -> Result<()> {
     if v < spec.lo || v > spec.hi {
@@ -234,6 +234,8 @@ pub struct Decoder {
     poison: Poison,
     consumed: u64,
     produced: u64,
+    /// Bumped by every call that may change the state (lets a caller cache a marshalled blob).
+    generation: u64,
 }
 
 impl std::fmt::Debug for Decoder {
@@ -265,7 +267,13 @@ impl Decoder {
             poison: Poison::default(),
             consumed: 0,
             produced: 0,
+            generation: 0,
         })
+    }
+
+    /// Changes whenever the decoder's state may have changed.
+    pub fn generation(&self) -> u64 {
+        self.generation
     }
 
     /// The requested format (`None` = AUTO).
@@ -291,6 +299,7 @@ impl Decoder {
     pub fn set_param(&mut self, p: codec_param, v: i64) -> Result<()> {
         debug_panic(p);
         self.before_first_byte(param_name(p))?;
+        self.generation += 1;
         match self.requested {
             Some(f) => {
                 let spec = formats::param_spec(f, p).filter(|s| s.decoder).ok_or_else(|| {
@@ -312,6 +321,7 @@ impl Decoder {
 
     pub fn set_dict(&mut self, d: Option<Arc<Dict>>) -> Result<()> {
         self.before_first_byte("the dictionary")?;
+        self.generation += 1;
         if let Some(core) = self.core.as_mut() {
             core.set_dict(d.clone())?;
         }
@@ -343,6 +353,7 @@ impl Decoder {
         if let Err(e) = self.poison.check() {
             return Step::err(0, 0, e);
         }
+        self.generation += 1;
         let base = self.consumed;
         let mut step = self.decode_inner(src, dst);
         debug_assert!(step.read <= src.len() && step.written <= dst.len());
@@ -374,6 +385,7 @@ impl Decoder {
     /// consumed at once, and clone / marshal carry it.
     pub fn feed(&mut self, src: &[u8]) -> Result<()> {
         self.poison.check()?;
+        self.generation += 1;
         if self.pending_start > 0 {
             self.pending.drain(..self.pending_start);
             self.pending_start = 0;
@@ -492,6 +504,7 @@ impl Decoder {
         self.pending.clear();
         self.pending_start = 0;
         self.started = false;
+        self.generation += 1;
         self.poison = Poison::default();
         self.consumed = 0;
         self.produced = 0;
@@ -515,46 +528,42 @@ impl Decoder {
             poison: self.poison.clone(),
             consumed: self.consumed,
             produced: self.produced,
+            generation: 0,
         })
     }
 
     /// The complete state as a container (see `state.rs`).
     pub fn marshal(&self) -> Result<Vec<u8>> {
         self.poison.check()?;
-        let mut w = StateWriter::new();
-        // Wrapper section: requested format, stage, held bytes, AUTO parameters.
-        match self.stage {
-            Stage::Sniffing => w.u8(0),
-            Stage::Skipping(n) => {
-                w.u8(1);
-                w.u64(n);
-            }
-            Stage::Decoding(f) => {
-                w.u8(2);
-                w.u16(f.raw() as u16);
-            }
-        }
-        w.bytes(self.held());
-        w.u8(self.auto_params.len() as u8);
-        for &(p, v) in &self.auto_params {
-            w.i32(p);
-            w.i64(v);
-        }
-        w.bool(self.started);
-        if let Some(core) = &self.core {
-            core.marshal(&mut w)?;
-        }
         let fmt = self.format();
         let fingerprint = fmt.map(formats::state_fingerprint).unwrap_or_default();
         let requested = self.requested.map_or(CODEC_FORMAT_AUTO, Format::raw);
-        Ok(state::seal(
-            requested,
-            &fingerprint,
-            self.dict.as_ref().map(|d| d.identity()),
-            self.consumed,
-            self.produced,
-            &w.into_inner(),
-        ))
+        let dict = self.dict.as_ref().map(|d| d.identity());
+        state::seal_with(requested, &fingerprint, dict, self.consumed, self.produced, |w| {
+            // Wrapper section: stage, held input, AUTO parameters; then the core's section.
+            match self.stage {
+                Stage::Sniffing => w.u8(0),
+                Stage::Skipping(n) => {
+                    w.u8(1);
+                    w.u64(n);
+                }
+                Stage::Decoding(f) => {
+                    w.u8(2);
+                    w.u16(f.raw() as u16);
+                }
+            }
+            w.bytes(self.held());
+            w.u8(self.auto_params.len() as u8);
+            for &(p, v) in &self.auto_params {
+                w.i32(p);
+                w.i64(v);
+            }
+            w.bool(self.started);
+            match &self.core {
+                Some(core) => core.marshal(w),
+                None => Ok(()),
+            }
+        })
     }
 
     /// Rebuild a decoder from `marshal`'s output. `dict` must be the dictionary the original
@@ -637,6 +646,7 @@ impl Decoder {
             poison: Poison::default(),
             consumed: env.consumed,
             produced: env.produced,
+            generation: 0,
         })
     }
 }

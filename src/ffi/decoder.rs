@@ -34,6 +34,9 @@ pub(crate) struct DecoderHandle {
     tag: u32,
     slot: ErrorSlot,
     dec: Decoder,
+    /// The state made by a size query (`codec_decoder_marshal` with too small a buffer), kept
+    /// for the call that fetches it, as long as the decoder has not changed in between.
+    state: Option<(u64, Vec<u8>)>,
 }
 
 impl Tagged for DecoderHandle {
@@ -54,7 +57,12 @@ impl Castable for codec_decoder {
 }
 
 fn new_handle(dec: Decoder) -> *mut codec_decoder {
-    ptr::into_raw::<codec_decoder>(DecoderHandle { tag: DecoderHandle::TAG, slot: ErrorSlot::default(), dec })
+    ptr::into_raw::<codec_decoder>(DecoderHandle {
+        tag: DecoderHandle::TAG,
+        slot: ErrorSlot::default(),
+        dec,
+        state: None,
+    })
 }
 
 /// Create a decoder for `fmt` (`CODEC_FORMAT_AUTO` to detect the format).
@@ -276,13 +284,16 @@ pub unsafe extern "C" fn codec_decoder_marshal(
         }
         unsafe {
             ptr::with(d, |h| {
-                let blob = h.dec.marshal()?;
+                let gen = h.dec.generation();
+                let blob = match h.state.take() {
+                    Some((g, blob)) if g == gen => blob,
+                    _ => h.dec.marshal()?,
+                };
                 ptr::put(written, blob.len());
                 if dst.is_null() || dst_cap < blob.len() {
-                    return Err(Error::buffer(format!(
-                        "the state needs {} bytes, the buffer has {dst_cap}",
-                        blob.len()
-                    )));
+                    let n = blob.len();
+                    h.state = Some((gen, blob));
+                    return Err(Error::buffer(format!("the state needs {n} bytes, the buffer has {dst_cap}")));
                 }
                 ptr::output(dst, blob.len())?.copy_from_slice(&blob);
                 Ok(CODEC_OK)
