@@ -85,41 +85,18 @@ impl Dict {
         if sizes.len() > u32::MAX as usize || samples.len() > (1 << 31) {
             return Err(Error::invalid("too many sample bytes for zstd's trainer (at most 2 GiB)"));
         }
-        let o = match params {
-            None => crate::zstd::sys::TrainOptions {
-                cover: false,
-                optimise: true,
-                k: 0,
-                d: 8,
-                steps: 4,
-                level: 0,
-                threads: 1,
-                dict_id: 0,
-            },
-            Some(p) => {
-                if p.algorithm != CODEC_TRAIN_FASTCOVER && p.algorithm != CODEC_TRAIN_COVER {
-                    return Err(Error::invalid(format!("unknown training algorithm {}", p.algorithm)));
-                }
-                if p.d != 0 && !(6..=16).contains(&p.d) || (p.k != 0 && p.k < p.d.max(6)) {
-                    return Err(Error::invalid(format!(
-                        "training parameters k = {}, d = {} are out of range",
-                        p.k, p.d
-                    )));
-                }
-                crate::zstd::sys::TrainOptions {
-                    cover: p.algorithm == CODEC_TRAIN_COVER,
-                    optimise: p.k == 0 || p.d == 0,
-                    k: p.k,
-                    d: p.d,
-                    steps: p.steps,
-                    level: p.level,
-                    threads: p.threads.max(1),
-                    dict_id: p.dict_id,
-                }
-            }
-        };
+        // `zstd --train`'s settings: fastCover, d = 8, a 4-step search for k, one thread.
+        let cli_defaults =
+            codec_train_params { algorithm: CODEC_TRAIN_FASTCOVER, d: 8, steps: 4, threads: 1, ..Default::default() };
+        let o = params.unwrap_or(&cli_defaults);
+        if o.algorithm != CODEC_TRAIN_FASTCOVER && o.algorithm != CODEC_TRAIN_COVER {
+            return Err(Error::invalid(format!("unknown training algorithm {}", o.algorithm)));
+        }
+        if o.d != 0 && !(6..=16).contains(&o.d) || (o.k != 0 && o.k < o.d.max(6)) {
+            return Err(Error::invalid(format!("training parameters k = {}, d = {} are out of range", o.k, o.d)));
+        }
         let mut buf = crate::error::try_alloc_zeroed(capacity, "the dictionary")?;
-        let n = crate::zstd::sys::train_dictionary(&mut buf, samples, sizes, &o).map_err(|e| {
+        let n = crate::zstd::sys::train_dictionary(&mut buf, samples, sizes, o).map_err(|e| {
             Error::invalid(format!("zstd could not train a dictionary: {}", crate::zstd::sys::zdict_error_name(e)))
         })?;
         Dict::load(&buf[..n])

@@ -262,39 +262,36 @@ pub fn version_string() -> &'static str {
     unsafe { CStr::from_ptr(z::ZSTD_versionString()) }.to_str().unwrap_or("?")
 }
 
-/// Which zstd trainer, with its parameters (0 = "choose / search").
-pub struct TrainOptions {
-    pub cover: bool,
-    pub optimise: bool,
-    pub k: u32,
-    pub d: u32,
-    pub steps: u32,
-    pub level: i32,
-    pub threads: u32,
-    pub dict_id: u32,
-}
-
 /// Run a zstd dictionary trainer over `samples` (concatenated) split by `sizes`; the
-/// dictionary is written into `dst`, its size returned.
-pub fn train_dictionary(dst: &mut [u8], samples: &[u8], sizes: &[usize], o: &TrainOptions) -> Result<usize, ZErr> {
+/// dictionary is written into `dst`, its size returned. COVER or fastCover per `o.algorithm`;
+/// with k or d left 0 the optimising variant searches for them.
+pub fn train_dictionary(
+    dst: &mut [u8],
+    samples: &[u8],
+    sizes: &[usize],
+    o: &crate::abi::codec_train_params,
+) -> Result<usize, ZErr> {
+    let cover = o.algorithm == crate::abi::CODEC_TRAIN_COVER;
+    let optimise = o.k == 0 || o.d == 0;
+    let threads = o.threads.max(1);
     debug_assert_eq!(sizes.iter().sum::<usize>(), samples.len());
     let zparams = z::ZDICT_params_t { compressionLevel: o.level, notificationLevel: 0, dictID: o.dict_id };
     let (d, s, n) = (dst.as_mut_ptr() as *mut c_void, samples.as_ptr() as *const c_void, sizes.len() as u32);
     // SAFETY (both arms): `dst` and `samples` are live slices of the given lengths, `sizes`
     // has `n` entries summing to `samples.len()`; zstd writes at most `dst.len()` bytes.
-    let r = if o.cover {
+    let r = if cover {
         let mut p = z::ZDICT_cover_params_t {
             k: o.k,
             d: o.d,
             steps: o.steps,
-            nbThreads: o.threads,
+            nbThreads: threads,
             splitPoint: 0.0,
             shrinkDict: 0,
             shrinkDictMaxRegression: 0,
             zParams: zparams,
         };
         unsafe {
-            if o.optimise {
+            if optimise {
                 z::ZDICT_optimizeTrainFromBuffer_cover(d, dst.len(), s, sizes.as_ptr(), n, &mut p)
             } else {
                 z::ZDICT_trainFromBuffer_cover(d, dst.len(), s, sizes.as_ptr(), n, p)
@@ -306,7 +303,7 @@ pub fn train_dictionary(dst: &mut [u8], samples: &[u8], sizes: &[usize], o: &Tra
             d: o.d,
             f: 0,
             steps: o.steps,
-            nbThreads: o.threads,
+            nbThreads: threads,
             splitPoint: 0.0,
             accel: 0,
             shrinkDict: 0,
@@ -314,7 +311,7 @@ pub fn train_dictionary(dst: &mut [u8], samples: &[u8], sizes: &[usize], o: &Tra
             zParams: zparams,
         };
         unsafe {
-            if o.optimise {
+            if optimise {
                 z::ZDICT_optimizeTrainFromBuffer_fastCover(d, dst.len(), s, sizes.as_ptr(), n, &mut p)
             } else {
                 z::ZDICT_trainFromBuffer_fastCover(d, dst.len(), s, sizes.as_ptr(), n, p)
