@@ -293,7 +293,7 @@ impl Decoder {
         self.before_first_byte(param_name(p))?;
         match self.requested {
             Some(f) => {
-                let spec = formats::param_spec(f, p).filter(|s| s.decoder).ok_or_else(|| {
+                let spec = formats::decoder_param_spec(f, p).ok_or_else(|| {
                     Error::unsupported(format!("{} does not apply to {} decoders", param_name(p), f.name()))
                 })?;
                 check_value(f.name(), p, v, spec)?;
@@ -327,7 +327,7 @@ impl Decoder {
     fn start_core(&mut self, f: Format) -> Result<()> {
         let mut core = formats::new_decoder(f)?;
         for &(p, v) in &self.auto_params {
-            if let Some(spec) = formats::param_spec(f, p).filter(|s| s.decoder) {
+            if let Some(spec) = formats::decoder_param_spec(f, p) {
                 if v >= spec.lo && v <= spec.hi {
                     core.set_param(p, v)?;
                 }

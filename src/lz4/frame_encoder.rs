@@ -1,20 +1,26 @@
 //! LZ4 frame encoder over LZ4F (`LZ4F_compressBegin_usingCDict` / `LZ4F_compressUpdate` /
 //! `LZ4F_flush` / `LZ4F_compressEnd`).
 //!
+//! With `CODEC_PARAM_THREADS` > 1 and independent blocks, blocks are compressed concurrently
+//! on the shared pool (`crate::pool`), see [`ParEnc`]: byte-identical to the sequential path.
+//! Linked blocks depend on the previous 64 KiB, so they are always compressed sequentially.
+//!
 //! LZ4F needs `dstCapacity >= LZ4F_compressBound(n)` for every call, while our callers may
 //! give any output buffer, down to one byte. So each LZ4F call writes straight into the
 //! caller's buffer when the bound fits, and otherwise into an internal staging buffer that
 //! later calls drain. No input is taken while staged output is pending, so the staging
 //! buffer never holds more than one call's worth (a block, or a flush / frame end).
 
-use std::sync::Arc;
+use std::collections::VecDeque;
+use std::sync::{Arc, Mutex};
 
-use super::sys::{self, Cctx, FErr, Preferences};
+use super::sys::{self, Cctx, FErr, Preferences, Xxh32State};
 use super::{cdict_for, BLOCK_SIZES};
 use crate::abi::*;
 use crate::core::{Action, EncoderCore, Status, Step};
 use crate::dict::Dict;
 use crate::error::{try_alloc_zeroed, Error, Result};
+use crate::pool::{self, Lease, Task};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum FrameState {
@@ -47,6 +53,57 @@ pub struct Lz4FrameEncoder {
     staged: Vec<u8>,
     staged_pos: usize,
     staged_len: usize,
+    /// `CODEC_PARAM_THREADS` (0 and 1: sequential).
+    threads: usize,
+    /// Parallel state of the current frame (threads > 1, independent blocks).
+    par: Option<ParEnc>,
+    /// Held while this encoder may use the pool (from its first parallel frame on).
+    lease: Option<Lease>,
+}
+
+/// A compressed block from a worker: the LZ4F context it used (returned for reuse) and the
+/// block's bytes (size field, data, block checksum) or the LZ4F error.
+type BlockResult = (Mutex<Option<Cctx>>, std::result::Result<Vec<u8>, FErr>);
+
+/// Parallel frame compression. Each full block (and each partial block a FLUSH or FINISH
+/// closes) becomes a pool task that compresses it with its own LZ4F context as a frame of one
+/// block with the same preferences, keeping only the block. LZ4F compresses every independent
+/// block from a reset context (`LZ4F_compressBlock` / `LZ4F_compressBlockHC` re-initialise the
+/// stream, attaching the dictionary if any), so the block's bytes do not depend on the blocks
+/// before it, and LZ4F's own rules (store uncompressed when not smaller, block checksum) apply
+/// unchanged. The frame header comes from the encoder's own context (`LZ4F_compressBegin`), the
+/// end mark and content checksum (XXH32 of the input, computed here in order) are written
+/// here: the frame is byte-identical to the sequential encoder's.
+struct ParEnc {
+    /// Preferences of the one-block frames (no content size, no content checksum).
+    prefs: Preferences,
+    cdict: Option<Arc<sys::CDict>>,
+    /// The block being gathered.
+    cur: Vec<u8>,
+    /// Submitted blocks, in frame order.
+    inflight: VecDeque<Task<BlockResult>>,
+    /// Idle LZ4F contexts for the next tasks.
+    spare: Vec<Cctx>,
+    xxh: Xxh32State,
+    /// Most tasks in flight.
+    limit: usize,
+}
+
+/// Compress one block as LZ4F would inside a frame with `prefs`; returns the block's bytes.
+fn compress_block(
+    cctx: &mut Cctx,
+    prefs: &Preferences,
+    cdict: Option<Arc<sys::CDict>>,
+    data: &[u8],
+) -> std::result::Result<Vec<u8>, FErr> {
+    let need = sys::HEADER_SIZE_MAX + sys::frame_compress_bound(data.len(), prefs);
+    let mut out = vec![0u8; need];
+    let h = cctx.begin(&mut out, prefs, cdict)?;
+    let u = cctx.update(&mut out[h..], data)?;
+    let f = cctx.flush(&mut out[h + u..])?;
+    out.truncate(h + u + f);
+    out.drain(..h);
+    Ok(out)
 }
 
 fn lz4f_error(e: FErr, doing: &str) -> Error {
@@ -82,6 +139,9 @@ impl Lz4FrameEncoder {
             staged: Vec::new(),
             staged_pos: 0,
             staged_len: 0,
+            threads: 1,
+            par: None,
+            lease: None,
         })
     }
 
@@ -164,7 +224,162 @@ impl Lz4FrameEncoder {
         )?;
         self.state = FrameState::Open;
         self.total = 0;
+        self.par = None;
+        if self.threads > 1 && !self.linked {
+            let cdict = self.cctx_cdict()?;
+            let threads = self.threads;
+            let lease = self.lease.get_or_insert_with(|| Lease::new(threads));
+            let mut p = self.prefs;
+            p.frame_info.content_size = 0;
+            p.frame_info.content_checksum_flag = 0;
+            self.par = Some(ParEnc {
+                prefs: p,
+                cdict,
+                cur: Vec::new(),
+                inflight: VecDeque::new(),
+                spare: Vec::new(),
+                xxh: Xxh32State::new(0),
+                limit: 2 * lease.threads(),
+            });
+        }
         Ok(())
+    }
+
+    fn cctx_cdict(&self) -> Result<Option<Arc<sys::CDict>>> {
+        match &self.dict {
+            Some(d) => Ok(Some(cdict_for(d)?)),
+            None => Ok(None),
+        }
+    }
+
+    /// Stage `bytes` as output (nothing may be staged yet) and deliver what fits.
+    fn stage(&mut self, bytes: &[u8], dst: &mut [u8], w: &mut usize) -> Result<()> {
+        debug_assert!(!self.has_staged());
+        if self.staged.len() < bytes.len() {
+            self.staged = try_alloc_zeroed(bytes.len(), "staged LZ4 output")?;
+        }
+        self.staged[..bytes.len()].copy_from_slice(bytes);
+        self.staged_pos = 0;
+        self.staged_len = bytes.len();
+        self.drain(dst, w);
+        Ok(())
+    }
+
+    /// Queue the gathered block as a task.
+    fn submit(&mut self) -> Result<()> {
+        let p = self.par.as_mut().expect("parallel frame");
+        let data = std::mem::take(&mut p.cur);
+        let mut cctx = match p.spare.pop() {
+            Some(c) => c,
+            None => Cctx::new().ok_or_else(|| Error::nomem("cannot allocate an LZ4F compression context"))?,
+        };
+        let prefs = p.prefs;
+        let cdict = p.cdict.clone();
+        p.inflight.push_back(Task::spawn(move || {
+            let r = compress_block(&mut cctx, &prefs, cdict, &data);
+            (Mutex::new(Some(cctx)), r)
+        }));
+        Ok(())
+    }
+
+    /// Wait for the oldest task (helping) and stage its block.
+    fn collect(&mut self, dst: &mut [u8], w: &mut usize) -> Result<()> {
+        let p = self.par.as_mut().expect("parallel frame");
+        let front = p.inflight.pop_front().expect("a task in flight");
+        let res = pool::wait_front(front, p.inflight.iter())?;
+        let (cctx, block) = match Arc::try_unwrap(res) {
+            Ok(r) => r,
+            Err(_) => return Err(Error::internal("LZ4 block result shared")),
+        };
+        if let Some(c) = cctx.into_inner().unwrap_or_else(|e| e.into_inner()) {
+            p.spare.push(c);
+        }
+        let block = block.map_err(|e| lz4f_error(e, "compression"))?;
+        self.stage(&block, dst, w)
+    }
+
+    /// The parallel counterpart of `run` after the frame header (see `ParEnc`).
+    fn run_par(
+        &mut self,
+        src: &[u8],
+        dst: &mut [u8],
+        action: Action,
+        r: &mut usize,
+        w: &mut usize,
+    ) -> Result<Status> {
+        let block = self.block_size();
+        loop {
+            if !self.drain(dst, w) {
+                return Ok(Status::MoreOutput);
+            }
+            let p = self.par.as_mut().expect("parallel frame");
+            // Deliver finished blocks as they come; wait only when the pipeline is full.
+            if p.inflight.len() >= p.limit || p.inflight.front().is_some_and(|t| t.is_done()) {
+                self.collect(dst, w)?;
+                continue;
+            }
+            if *r < src.len() {
+                let n = (block - p.cur.len()).min(src.len() - *r);
+                if let Some(pl) = self.pledged {
+                    if self.total + n as u64 > pl {
+                        return Err(Error::invalid(format!("more input than the pledged size of {pl} bytes")));
+                    }
+                }
+                let chunk = &src[*r..*r + n];
+                if p.cur.capacity() == 0 {
+                    p.cur.try_reserve_exact(block).map_err(|_| Error::nomem("cannot buffer an LZ4 block"))?;
+                }
+                p.cur.extend_from_slice(chunk);
+                if self.content_checksum {
+                    p.xxh.update(chunk);
+                }
+                *r += n;
+                self.total += n as u64;
+                if p.cur.len() == block {
+                    self.submit()?;
+                }
+                continue;
+            }
+            // All input taken.
+            if action == Action::Continue {
+                return Ok(Status::Ok);
+            }
+            if !p.cur.is_empty() {
+                self.submit()?;
+                continue;
+            }
+            if !p.inflight.is_empty() {
+                self.collect(dst, w)?;
+                continue;
+            }
+            if action == Action::Flush {
+                return Ok(Status::Ok);
+            }
+            if let Some(pl) = self.pledged {
+                if self.total != pl {
+                    return Err(Error::invalid(format!(
+                        "the frame holds {} bytes but {pl} were pledged",
+                        self.total
+                    )));
+                }
+            }
+            let mut end = [0u8; 8];
+            let n = if self.content_checksum {
+                end[4..].copy_from_slice(&p.xxh.digest().to_le_bytes());
+                8
+            } else {
+                4
+            };
+            self.par = None;
+            self.state = FrameState::Ended;
+            self.stage(&end[..n], dst, w)?;
+            if self.has_staged() {
+                return Ok(Status::MoreOutput);
+            }
+            self.state = FrameState::Idle;
+            self.pledged = None;
+            return Ok(Status::Ok);
+        }
     }
 
     fn run(
@@ -194,6 +409,9 @@ impl Lz4FrameEncoder {
             if self.has_staged() {
                 return Ok(Status::MoreOutput);
             }
+        }
+        if self.par.is_some() {
+            return self.run_par(src, dst, action, r, w);
         }
         let block = self.block_size();
         while *r < src.len() {
@@ -269,7 +487,12 @@ impl EncoderCore for Lz4FrameEncoder {
             }
             CODEC_PARAM_LZ4_BLOCK_CHECKSUM => self.block_checksum = v != 0,
             CODEC_PARAM_LZ4_FAVOR_DEC_SPEED => self.favor_dec_speed = v != 0,
-            CODEC_PARAM_THREADS => {}
+            CODEC_PARAM_THREADS => {
+                self.threads = (v as usize).max(1);
+                if self.lease.as_ref().is_some_and(|l| l.threads() != self.threads) {
+                    self.lease = None;
+                }
+            }
             _ => return Err(Error::unsupported("not an LZ4 frame encoder parameter")),
         }
         Ok(())
@@ -299,6 +522,7 @@ impl EncoderCore for Lz4FrameEncoder {
     }
 
     fn reset(&mut self) {
+        self.par = None;
         self.state = FrameState::Idle;
         self.pledged = None;
         self.total = 0;

