@@ -112,7 +112,16 @@ pub trait DecoderCore: Send {
     fn try_clone(&self) -> Result<Box<dyn DecoderCore>>;
     /// Write the whole decoder state (parameters included) as this format's payload. The
     /// matching loader is registered per format in `formats.rs`.
+    ///
+    /// A parallel decoder (`CODEC_PARAM_THREADS` > 1) marshals its sequential state at the last
+    /// block it delivered; the compressed input it has taken beyond that is `in_flight_input`.
     fn marshal(&self, w: &mut StateWriter) -> Result<()>;
+    /// Input taken but not reflected in `marshal`'s payload (parallel decoding: blocks in
+    /// flight, partly gathered blocks), in input order. The wrapper marshals it as held input,
+    /// ahead of its own, so the restored decoder decodes it again.
+    fn in_flight_input(&self) -> Vec<u8> {
+        Vec::new()
+    }
 }
 
 /// Accepted range of one parameter for one format, and which side uses it.

@@ -313,9 +313,9 @@ pub fn wait_front<'a, R: Send + Sync + 'static>(
     front.result().expect("finished task has an outcome")
 }
 
-/// `Arc<T>` into `T`, copying only if a clone still shares it.
-pub fn unwrap_or_clone<T: Clone>(a: Arc<T>) -> T {
-    Arc::try_unwrap(a).unwrap_or_else(|a| (*a).clone())
+/// `Arc<T>` into `T`, copying (with `copy`) only if a clone still shares it.
+pub fn unwrap_or_clone_with<T>(a: Arc<T>, copy: impl FnOnce(&T) -> T) -> T {
+    Arc::try_unwrap(a).unwrap_or_else(|a| copy(&a))
 }
 
 #[cfg(test)]

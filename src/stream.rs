@@ -534,7 +534,10 @@ impl Decoder {
                 w.u16(f.raw() as u16);
             }
         }
-        w.bytes(self.held());
+        // A parallel core's in-flight input precedes the bytes held here.
+        let mut held = self.core.as_ref().map(|c| c.in_flight_input()).unwrap_or_default();
+        held.extend_from_slice(self.held());
+        w.bytes(&held);
         w.u8(self.auto_params.len() as u8);
         for &(p, v) in &self.auto_params {
             w.i32(p);

@@ -220,3 +220,179 @@ fn lz4_parallel_compression_with_dictionary() {
         assert!(encode_once(&mut b, &data) == want, "level {level}");
     }
 }
+
+/// Decode in one call per `max_in` chunk with up to `max_out` bytes of output per call;
+/// returns the output, frame ends and the error (with everything decoded before it).
+fn decode_run(d: &mut Decoder, data: &[u8], rng: &mut Rng, max_in: usize, max_out: usize) -> (Vec<u8>, usize, Option<ErrorKind>) {
+    let (out, frames, err) = decode_chunked(d, data, rng, max_in, max_out);
+    (out, frames, err.map(|e| e.kind))
+}
+
+fn decode_big(f: Option<Format>, threads: i64, data: &[u8]) -> (Vec<u8>, usize, Option<ErrorKind>) {
+    let mut d = decoder(f, &[(CODEC_PARAM_THREADS, threads)]);
+    decode_run(&mut d, data, &mut Rng::new(0), data.len().max(1), 64 << 20)
+}
+
+/// Compare parallel decoding with the sequential decoder on `comp`: one big call, and random
+/// chunkings with small and tiny output buffers.
+fn same_decoding(f: Format, comp: &[u8], what: &str) {
+    let want = decode_big(Some(f), 1, comp);
+    for t in [2, 4] {
+        let got = decode_big(Some(f), t, comp);
+        assert!(got == want, "{what}: threads {t}, one call: got {:?} / want {:?}", (got.0.len(), got.1, got.2), (want.0.len(), want.1, want.2));
+        let auto = decode_big(None, t, comp);
+        assert!(auto == want, "{what}: threads {t}, AUTO");
+    }
+    let mut rng = Rng::new(comp.len() as u64);
+    for (max_in, max_out) in [(1 << 20, 1 << 20), (300_000, 5_000), (5_000, 300_000), (70_000, 1)] {
+        if max_out == 1 && comp.len() > 300_000 {
+            continue;
+        }
+        let mut d = decoder(Some(f), &[(CODEC_PARAM_THREADS, 2)]);
+        let got = decode_run(&mut d, comp, &mut rng, max_in, max_out);
+        assert!(got == want, "{what}: chunked in {max_in} out {max_out}: got {:?} / want {:?}", (got.0.len(), got.1, got.2), (want.0.len(), want.1, want.2));
+    }
+}
+
+fn lz4_frame(data: &[u8], level: i64, bs: i64, cc: bool, bc: bool) -> Vec<u8> {
+    encode_once(&mut encoder(LZ4, &lz4_params(level, bs, cc, bc, 2)), data)
+}
+
+#[test]
+fn lz4_parallel_decoding_matches_sequential() {
+    let _g = shared();
+    let data = mixed(2_000_000, 11);
+    for (level, bs, cc, bc) in [(1, 64 << 10, false, false), (1, 64 << 10, true, true), (9, 256 << 10, true, false), (-5, 1 << 20, false, true), (1, 4 << 20, true, true)] {
+        let c = lz4_frame(&data, level, bs, cc, bc);
+        same_decoding(LZ4, &c, &format!("lz4 level {level} block {bs} cc {cc} bc {bc}"));
+        assert_eq!(decode_big(Some(LZ4), 4, &c).0, data);
+    }
+    // Content size recorded; concatenated frames with a skippable frame between; a linked frame.
+    let mut e = encoder(LZ4, &lz4_params(1, 64 << 10, true, true, 1));
+    e.set_pledged_size(data.len() as u64).unwrap();
+    let mut c = encode_once(&mut e, &data);
+    c.extend_from_slice(&[0x50, 0x2A, 0x4D, 0x18, 3, 0, 0, 0, 1, 2, 3]);
+    c.extend(lz4_frame(&data[..300_000], 1, 64 << 10, false, false));
+    let mut linked = lz4_params(1, 64 << 10, true, false, 1);
+    linked[2].1 = 1;
+    c.extend(encode_once(&mut encoder(LZ4, &linked), &data[..500_000]));
+    c.extend(lz4_frame(&[], 1, 64 << 10, true, false));
+    same_decoding(LZ4, &c, "concatenated");
+    let (out, frames, err) = decode_big(Some(LZ4), 2, &c);
+    assert_eq!((out.len(), frames, err), (data.len() + 800_000, 4, None));
+}
+
+#[test]
+fn lz4_parallel_decoding_edge_cases() {
+    let _g = shared();
+    for data in [Vec::new(), b"a".to_vec(), text(65_536, 1), text(65_537, 2), Rng::new(4).bytes(150_000)] {
+        for bs in [64 << 10, 4 << 20] {
+            let c = lz4_frame(&data, 1, bs, true, true);
+            same_decoding(LZ4, &c, &format!("len {} block {bs}", data.len()));
+        }
+    }
+    // FLUSH between every block: many short blocks.
+    let data = text(300_000, 5);
+    let mut e = encoder(LZ4, &lz4_params(1, 64 << 10, true, false, 1));
+    let parts: Vec<(&[u8], Action)> = data.chunks(10_000).map(|c| (c, Action::Flush)).chain([(&[][..], Action::Finish)]).collect();
+    let c = encode_script(&mut e, &parts, &mut Rng::new(1), 1 << 20, 1 << 20);
+    same_decoding(LZ4, &c, "flushed");
+}
+
+#[test]
+fn lz4_parallel_decoding_errors() {
+    let _g = shared();
+    let data = mixed(1_500_000, 21);
+    for (cc, bc) in [(true, true), (true, false), (false, false)] {
+        let c = lz4_frame(&data, 1, 64 << 10, cc, bc);
+        let mut rng = Rng::new(3);
+        for k in 0..12 {
+            let mut bad = c.clone();
+            let at = rng.range(20, c.len() - 1);
+            bad[at] ^= 1 << (k % 8);
+            same_decoding(LZ4, &bad, &format!("cc {cc} bc {bc}: bit flipped at {at}"));
+        }
+        // Truncated.
+        same_decoding(LZ4, &c[..c.len() - 3], "truncated");
+        same_decoding(LZ4, &c[..c.len() / 2], "half");
+    }
+    // Content size smaller than the content.
+    let mut e = encoder(LZ4, &lz4_params(1, 64 << 10, false, false, 1));
+    e.set_pledged_size(300_000).unwrap();
+    let c = encode_once(&mut e, &data[..300_000]);
+    let mut bad = c.clone();
+    // Content size field at offset 6 (magic 4, FLG, BD); patch and fix the header checksum.
+    bad[6..14].copy_from_slice(&200_000u64.to_le_bytes());
+    let hc = ((xxhash_rust::xxh32::xxh32(&bad[4..14], 0) >> 8) & 0xFF) as u8;
+    bad[14] = hc;
+    same_decoding(LZ4, &bad, "content size too small");
+    assert_eq!(decode_big(Some(LZ4), 2, &bad).2, Some(ErrorKind::Corrupt));
+}
+
+/// Decode `comp` with a parallel decoder, marshalling (and restoring) or cloning it at random
+/// points mid-stream; the output must equal the sequential decoder's.
+fn resume_everywhere(f: Format, comp: &[u8], what: &str) {
+    let want = decode_big(Some(f), 1, comp);
+    let mut rng = Rng::new(77);
+    for mode in 0..3 {
+        let mut d = decoder(Some(f), &[(CODEC_PARAM_THREADS, 2)]);
+        let mut out = Vec::new();
+        let mut buf = vec![0u8; 200_000];
+        let mut pos = 0;
+        let mut frames = 0;
+        let mut err = None;
+        let mut resumed = 0;
+        loop {
+            let n = rng.range(0, 400_000).min(comp.len() - pos);
+            let m = rng.range(1, buf.len());
+            let s = d.decode(&comp[pos..pos + n], &mut buf[..m]);
+            pos += s.read;
+            out.extend_from_slice(&buf[..s.written]);
+            match s.result {
+                Err(e) => {
+                    err = Some(e.kind);
+                    break;
+                }
+                Ok(Status::FrameEnd) => frames += 1,
+                Ok(Status::Ok) if pos == comp.len() && s.written == 0 => break,
+                Ok(_) => {}
+            }
+            if rng.range(0, 2) == 0 {
+                resumed += 1;
+                d = match mode {
+                    0 => Decoder::unmarshal(&d.marshal().unwrap(), None).unwrap(),
+                    1 => d.try_clone().unwrap(),
+                    _ => {
+                        // Keep decoding the original and drop a clone with work in flight.
+                        drop(d.try_clone().unwrap());
+                        d
+                    }
+                };
+                assert_eq!(d.position().0, pos as u64, "{what}: position after resume");
+            }
+        }
+        assert!(resumed > 0);
+        assert!((out.len(), frames, err) == (want.0.len(), want.1, want.2) && out == want.0, "{what}: mode {mode}");
+    }
+}
+
+#[test]
+fn lz4_parallel_decoder_marshals_and_clones_mid_stream() {
+    let _g = shared();
+    let data = mixed(3_000_000, 31);
+    let mut c = lz4_frame(&data, 1, 64 << 10, true, true);
+    c.extend(lz4_frame(&data[..1_000_000], 3, 256 << 10, false, false));
+    resume_everywhere(LZ4, &c, "lz4");
+    let mut bad = c.clone();
+    let n = bad.len();
+    bad[n / 3] ^= 0x40;
+    resume_everywhere(LZ4, &bad, "lz4 corrupt");
+    // A marshalled parallel state is a valid state for a sequential build of the decoder: it
+    // keeps decoding with the thread count it was made with.
+    let mut d = decoder(Some(LZ4), &[(CODEC_PARAM_THREADS, 3)]);
+    let mut buf = vec![0u8; 100_000];
+    let s = d.decode(&c[..2_000_000], &mut buf);
+    assert!(s.result.is_ok());
+    let blob = d.marshal().unwrap();
+    assert!(codec::state::open(&blob).is_ok());
+}
