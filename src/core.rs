@@ -116,11 +116,13 @@ pub trait DecoderCore: Send {
     /// A parallel decoder (`CODEC_PARAM_THREADS` > 1) marshals its sequential state at the last
     /// block it delivered; the compressed input it has taken beyond that is `in_flight_input`.
     fn marshal(&self, w: &mut StateWriter) -> Result<()>;
-    /// Input taken but not reflected in `marshal`'s payload (parallel decoding: blocks in
-    /// flight, partly gathered blocks), in input order. The wrapper marshals it as held input,
-    /// ahead of its own, so the restored decoder decodes it again.
-    fn in_flight_input(&self) -> Vec<u8> {
-        Vec::new()
+    /// `marshal`, returning also the input taken but not reflected in the payload (parallel
+    /// decoding: blocks in flight, partly gathered blocks), in input order. The wrapper
+    /// marshals that input as held input, ahead of its own, so the restored decoder decodes it
+    /// again. Sequential cores have none.
+    fn marshal_with_input(&self, w: &mut StateWriter) -> Result<Vec<u8>> {
+        self.marshal(w)?;
+        Ok(Vec::new())
     }
 }
 

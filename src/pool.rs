@@ -155,6 +155,13 @@ impl Lease {
     }
 }
 
+/// A copy is a new claim of the same size (clones of a handle keep the pool alive on their own).
+impl Clone for Lease {
+    fn clone(&self) -> Lease {
+        Lease::new(self.threads)
+    }
+}
+
 impl Drop for Lease {
     fn drop(&mut self) {
         let p = pool();

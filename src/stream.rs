@@ -535,7 +535,11 @@ impl Decoder {
             }
         }
         // A parallel core's in-flight input precedes the bytes held here.
-        let mut held = self.core.as_ref().map(|c| c.in_flight_input()).unwrap_or_default();
+        let mut core_w = StateWriter::new();
+        let mut held = match &self.core {
+            Some(core) => core.marshal_with_input(&mut core_w)?,
+            None => Vec::new(),
+        };
         held.extend_from_slice(self.held());
         w.bytes(&held);
         w.u8(self.auto_params.len() as u8);
@@ -544,9 +548,7 @@ impl Decoder {
             w.i64(v);
         }
         w.bool(self.started);
-        if let Some(core) = &self.core {
-            core.marshal(&mut w)?;
-        }
+        w.raw(&core_w.into_inner());
         let fmt = self.format();
         let fingerprint = fmt.map(formats::state_fingerprint).unwrap_or_default();
         let requested = self.requested.map_or(CODEC_FORMAT_AUTO, Format::raw);

@@ -396,3 +396,209 @@ fn lz4_parallel_decoder_marshals_and_clones_mid_stream() {
     let blob = d.marshal().unwrap();
     assert!(codec::state::open(&blob).is_ok());
 }
+
+const XZ: Format = Format::Xz;
+
+fn xz_stream(data: &[u8], preset: i64, block: i64, check: i64, threads: i64) -> Vec<u8> {
+    let p = [(CODEC_PARAM_LEVEL, preset), (CODEC_PARAM_THREADS, threads), (CODEC_PARAM_XZ_BLOCK_SIZE, block), (CODEC_PARAM_XZ_CHECK, check)];
+    encode_once(&mut encoder(XZ, &p), data)
+}
+
+#[test]
+fn xz_parallel_decoding_matches_sequential() {
+    let _g = shared();
+    let data = mixed(1_500_000, 41);
+    for (block, check) in [(100_000, CODEC_CHECK_CRC64 as i64), (256 << 10, CODEC_CHECK_CRC32 as i64), (70_000, CODEC_CHECK_SHA256 as i64), (300_000, CODEC_CHECK_NONE as i64)] {
+        let c = xz_stream(&data, 1, block, check, 2);
+        same_decoding(XZ, &c, &format!("xz block {block} check {check}"));
+        assert_eq!(decode_big(Some(XZ), 4, &c).0, data);
+    }
+    // Concatenated streams with stream padding; a single-threaded stream (no sizes in the
+    // block headers: decoded sequentially) in the middle; an empty stream.
+    let mut c = xz_stream(&data[..600_000], 0, 50_000, CODEC_CHECK_CRC64 as i64, 2);
+    c.extend_from_slice(&[0; 8]);
+    c.extend(xz_stream(&data[..300_000], 0, 0, CODEC_CHECK_CRC32 as i64, 1));
+    c.extend(xz_stream(&[], 0, 50_000, CODEC_CHECK_CRC64 as i64, 2));
+    c.extend(xz_stream(&data[600_000..], 0, 120_000, CODEC_CHECK_CRC64 as i64, 2));
+    same_decoding(XZ, &c, "xz concatenated");
+    let (out, frames, err) = decode_big(Some(XZ), 2, &c);
+    assert_eq!((out.len(), frames, err), (1_800_000, 4, None));
+    if let Some(xml) = silesia("xml") {
+        let c = xz_stream(&xml, 1, 1 << 20, CODEC_CHECK_CRC64 as i64, 2);
+        same_decoding(XZ, &c, "xz silesia xml");
+    }
+}
+
+#[test]
+fn xz_parallel_decoding_edge_cases() {
+    let _g = shared();
+    for data in [Vec::new(), b"z".to_vec(), text(100_000, 1), Rng::new(2).bytes(100_000)] {
+        // One block, and a block larger than the input.
+        for block in [100_000, 4 << 20] {
+            let c = xz_stream(&data, 0, block, CODEC_CHECK_CRC64 as i64, 2);
+            same_decoding(XZ, &c, &format!("xz len {} block {block}", data.len()));
+        }
+    }
+    // Many tiny blocks.
+    let data = text(200_000, 3);
+    let c = xz_stream(&data, 0, 4096, CODEC_CHECK_CRC32 as i64, 4);
+    same_decoding(XZ, &c, "xz 4 KiB blocks");
+}
+
+#[test]
+fn xz_parallel_decoding_errors() {
+    let _g = shared();
+    let data = mixed(1_000_000, 51);
+    let c = xz_stream(&data, 0, 80_000, CODEC_CHECK_CRC64 as i64, 2);
+    let mut rng = Rng::new(8);
+    for k in 0..16 {
+        let mut bad = c.clone();
+        let at = rng.range(12, c.len() - 1);
+        bad[at] ^= 1 << (k % 8);
+        same_decoding(XZ, &bad, &format!("xz bit flipped at {at}"));
+    }
+    same_decoding(XZ, &c[..c.len() - 5], "xz truncated");
+    same_decoding(XZ, &c[..c.len() / 2], "xz half");
+}
+
+#[test]
+fn xz_parallel_decoder_marshals_and_clones_mid_stream() {
+    let _g = shared();
+    let data = mixed(2_000_000, 61);
+    let c = xz_stream(&data, 0, 150_000, CODEC_CHECK_CRC64 as i64, 2);
+    resume_everywhere(XZ, &c, "xz");
+    let mut bad = c.clone();
+    let n = bad.len();
+    bad[n / 2] ^= 0x10;
+    resume_everywhere(XZ, &bad, "xz corrupt");
+}
+
+/// Run `name` alone in a child process (so no other test's threads are counted) and check it
+/// passed.
+fn in_child(name: &str) {
+    let _w = SERIAL.write().unwrap_or_else(|e| e.into_inner());
+    let out = std::process::Command::new(std::env::current_exe().unwrap())
+        .args(["--exact", name, "--test-threads=1", "--nocapture"])
+        .env("CODEC_PARALLEL_CHILD", "1")
+        .output()
+        .unwrap();
+    let text = String::from_utf8_lossy(&out.stdout).to_string() + &String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success() && text.contains("1 passed"), "child {name} failed:\n{text}");
+}
+
+fn is_child() -> bool {
+    std::env::var_os("CODEC_PARALLEL_CHILD").is_some()
+}
+
+/// Poll until the process has `n` threads: a joined thread may still be listed for a moment
+/// while the kernel reaps it, and workers retired by a shrinking pool exit on their own.
+fn settle(n: usize) -> usize {
+    for _ in 0..200 {
+        if threads_now() == n {
+            break;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(10));
+    }
+    threads_now()
+}
+
+#[test]
+fn pool_thread_counts() {
+    in_child("child_pool_thread_counts");
+}
+
+#[test]
+fn child_pool_thread_counts() {
+    if !is_child() {
+        return;
+    }
+    let base = threads_now();
+    assert!(base >= 1);
+    let data = mixed(3_000_000, 71);
+    let xz = xz_stream(&data, 0, 100_000, CODEC_CHECK_CRC64 as i64, 2);
+    let lz = lz4_frame(&data, 1, 64 << 10, true, true);
+    // Creating handles and setting threads starts nothing; the first parallel work does.
+    let mut e = encoder(LZ4, &lz4_params(1, 64 << 10, false, false, 4));
+    let mut d = decoder(Some(XZ), &[(CODEC_PARAM_THREADS, 3)]);
+    assert_eq!(threads_now(), base);
+    let mut out = vec![0u8; 8 << 20];
+    let s = e.encode(&data, &mut out, Action::Continue);
+    assert!(s.result.is_ok());
+    assert_eq!(codec::pool::workers(), 3, "threads = 4: three workers and the caller");
+    assert_eq!(threads_now(), base + 3);
+    let s = d.decode(&xz, &mut out[..1000]);
+    assert!(s.result.is_ok());
+    assert_eq!(threads_now(), base + 3, "one pool, sized by the largest lease");
+    drop(e);
+    assert_eq!(settle(base + 2), base + 2, "the pool shrinks to the largest live lease");
+    drop(d);
+    // Joined before drop returns; the kernel may list an exiting thread a moment longer.
+    assert_eq!(settle(base), base, "no worker outlives the last handle");
+    assert_eq!(codec::pool::workers(), 0);
+    // Many handles, freed mid-stream in every state, repeatedly: back to the baseline each time.
+    for round in 0..6 {
+        let t = 2 + round % 3;
+        let mut e = encoder(LZ4, &lz4_params(9, 64 << 10, true, true, t as i64));
+        let mut d1 = decoder(Some(LZ4), &[(CODEC_PARAM_THREADS, t as i64)]);
+        let mut d2 = decoder(None, &[(CODEC_PARAM_THREADS, t as i64)]);
+        let _ = e.encode(&data, &mut out[..100], Action::Continue);
+        let _ = d1.decode(&lz, &mut out[..10]);
+        let _ = d2.decode(&xz, &mut out[..10]);
+        let c = d2.try_clone().unwrap();
+        assert!(threads_now() > base);
+        let t0 = std::time::Instant::now();
+        match round % 3 {
+            0 => drop((e, d1, d2, c)),
+            1 => drop((c, d2, d1, e)),
+            _ => drop((d1, c, e, d2)),
+        }
+        assert!(t0.elapsed() < std::time::Duration::from_secs(10));
+        assert_eq!(settle(base), base, "round {round}");
+    }
+}
+
+#[test]
+fn handles_freed_with_work_in_flight() {
+    in_child("child_handles_freed_with_work_in_flight");
+}
+
+#[test]
+fn child_handles_freed_with_work_in_flight() {
+    if !is_child() {
+        return;
+    }
+    let base = threads_now();
+    let data = mixed(8_000_000, 81);
+    let xz = xz_stream(&data, 0, 200_000, CODEC_CHECK_CRC64 as i64, 2);
+    let lz = lz4_frame(&data, 1, 64 << 10, false, false);
+    // Other threads use their own handles while handles with tasks queued are freed.
+    let workers: Vec<_> = (0..3)
+        .map(|i| {
+            let (xz, lz, data) = (xz.clone(), lz.clone(), data.clone());
+            std::thread::spawn(move || {
+                for k in 0..4 {
+                    let mut out = vec![0u8; 1 << 16];
+                    if (i + k) % 2 == 0 {
+                        let mut d = decoder(Some(XZ), &[(CODEC_PARAM_THREADS, 4)]);
+                        let s = d.decode(&xz, &mut out);
+                        assert!(s.result.is_ok());
+                        assert_eq!(&out[..s.written], &data[..s.written]);
+                    } else {
+                        let mut d = decoder(Some(LZ4), &[(CODEC_PARAM_THREADS, 2)]);
+                        let s = d.decode(&lz, &mut out);
+                        assert!(s.result.is_ok());
+                        assert_eq!(&out[..s.written], &data[..s.written]);
+                    }
+                    let mut e = encoder(LZ4, &lz4_params(12, 256 << 10, false, false, 3));
+                    let s = e.encode(&data[..3_000_000], &mut out[..1], Action::Continue);
+                    assert!(s.result.is_ok());
+                }
+            })
+        })
+        .collect();
+    for w in workers {
+        w.join().unwrap();
+    }
+    assert_eq!(settle(base), base);
+    assert_eq!(codec::pool::workers(), 0);
+}

@@ -956,8 +956,9 @@ impl DecoderCore for Lz4FrameDecoder {
         }))
     }
 
-    fn in_flight_input(&self) -> Vec<u8> {
-        self.par_in_flight()
+    fn marshal_with_input(&self, wr: &mut StateWriter) -> Result<Vec<u8>> {
+        self.marshal(wr)?;
+        Ok(self.par_in_flight())
     }
 
     fn marshal(&self, wr: &mut StateWriter) -> Result<()> {
