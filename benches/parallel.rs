@@ -51,6 +51,11 @@ fn decode_into(f: Format, threads: i64, comp: &[u8], out: &mut [u8]) {
     assert!(d.at_frame_edge());
 }
 
+/// `$CODEC_BENCH_ONLY`: run only the rows whose name contains it (quick checks).
+fn want(name: &str) -> bool {
+    std::env::var("CODEC_BENCH_ONLY").map_or(true, |f| name.contains(&f))
+}
+
 fn row(name: &str, bytes: usize, one: std::time::Duration, two: std::time::Duration) -> Vec<String> {
     let (a, b) = (common::mbps(bytes, one), common::mbps(bytes, two));
     eprintln!("parallel: {name}: {a:.0} -> {b:.0} MB/s ({:.2}x)", b / a);
@@ -64,6 +69,10 @@ fn main() {
 
     // LZ4 frame compression, independent blocks: must be byte-identical.
     for (level, bs, cap) in [(1, 4 << 20, usize::MAX), (1, 64 << 10, usize::MAX), (9, 4 << 20, 32 << 20), (9, 64 << 10, 32 << 20)] {
+        let name = format!("LZ4 frame compress, level {level}, {} KiB independent blocks", bs >> 10);
+        if !want(&name) {
+            continue;
+        }
         let data = &all[..all.len().min(cap)];
         let p = |t: i64| {
             vec![
@@ -79,11 +88,15 @@ fn main() {
             &mut || drop(encode(Format::Lz4Frame, &p1, data)),
             &mut || drop(encode(Format::Lz4Frame, &p2, data)),
         ]);
-        rows.push(row(&format!("LZ4 frame compress, level {level}, {} KiB independent blocks", bs >> 10), data.len(), t[0], t[1]));
+        rows.push(row(&name, data.len(), t[0], t[1]));
     }
 
     // LZ4 frame decoding, independent blocks.
     for bs in [4 << 20, 64 << 10] {
+        let name = format!("LZ4 frame decode, {} KiB independent blocks", bs >> 10);
+        if !want(&name) {
+            continue;
+        }
         let p = [(CODEC_PARAM_LEVEL, 1), (CODEC_PARAM_LZ4_BLOCK_SIZE, bs), (CODEC_PARAM_LZ4_LINKED_BLOCKS, 0)];
         let comp = encode(Format::Lz4Frame, &p, &all);
         let mut out1 = vec![0u8; all.len()];
@@ -94,14 +107,14 @@ fn main() {
             &mut || decode_into(Format::Lz4Frame, 1, &comp, &mut out1),
             &mut || decode_into(Format::Lz4Frame, 2, &comp, &mut out2),
         ]);
-        rows.push(row(&format!("LZ4 frame decode, {} KiB independent blocks", bs >> 10), all.len(), t[0], t[1]));
+        rows.push(row(&name, all.len(), t[0], t[1]));
     }
 
     // xz: streams from our multithreaded encoder (blocks record their sizes).
     let xz_data = &all[..all.len().min(24 << 20)];
     let xp = |t: i64| vec![(CODEC_PARAM_LEVEL, 6), (CODEC_PARAM_THREADS, t), (CODEC_PARAM_XZ_BLOCK_SIZE, 3 << 20)];
-    let xz = encode(Format::Xz, &xp(2), xz_data);
-    {
+    if want("xz decode") {
+        let xz = encode(Format::Xz, &xp(2), xz_data);
         let mut out1 = vec![0u8; xz_data.len()];
         let mut out2 = vec![0u8; xz_data.len()];
         decode_into(Format::Xz, 2, &xz, &mut out2);
@@ -115,6 +128,9 @@ fn main() {
 
     // zstd workers (zstdmt): nbWorkers 0 against 2.
     for level in [3, 9] {
+        if !want("zstd") {
+            continue;
+        }
         let data = &all[..all.len().min(if level > 3 { 32 << 20 } else { usize::MAX })];
         let p0 = [(CODEC_PARAM_LEVEL, level), (CODEC_PARAM_THREADS, 0)];
         let p2 = [(CODEC_PARAM_LEVEL, level), (CODEC_PARAM_THREADS, 2)];
@@ -126,7 +142,7 @@ fn main() {
     }
 
     // xz multithreaded encoder: threads 1 (single-threaded encoder) against 2.
-    {
+    if want("xz compress") {
         let data = &all[..all.len().min(12 << 20)];
         let p1 = [(CODEC_PARAM_LEVEL, 3), (CODEC_PARAM_THREADS, 1)];
         let p2 = [(CODEC_PARAM_LEVEL, 3), (CODEC_PARAM_THREADS, 2), (CODEC_PARAM_XZ_BLOCK_SIZE, 3 << 20)];

@@ -301,21 +301,20 @@ impl<R: Send + Sync + 'static> Drop for Task<R> {
     }
 }
 
-/// Wait for the first of `tasks` (in submission order) and return its result, helping
-/// meanwhile: while it is unfinished, this thread runs the earliest of `tasks` no worker has
-/// started (the first one itself if possible), and only sleeps when all have started.
+/// Wait for `front` (the oldest of a handle's tasks) and return its result, helping
+/// meanwhile: while it is unfinished, this thread runs it if no worker has started it, else the
+/// earliest of `later` not started, and only sleeps when all have started.
 pub fn wait_front<'a, R: Send + Sync + 'static>(
     front: Task<R>,
-    later: impl Iterator<Item = &'a Task<R>> + Clone,
+    mut later: impl Iterator<Item = &'a Task<R>>,
 ) -> Result<Arc<R>> {
-    if !front.is_done() && !front.run_here() {
-        for t in later.clone() {
-            if front.is_done() {
-                break;
-            }
-            t.run_here();
+    // One task at a time, re-checking the front after each, so this thread returns to its
+    // caller (who submits more work) as soon as the front is done.
+    while !front.is_done() && !front.run_here() {
+        if !later.any(|t| t.run_here()) {
+            front.block();
+            break;
         }
-        front.block();
     }
     front.result().expect("finished task has an outcome")
 }

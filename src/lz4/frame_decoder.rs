@@ -136,6 +136,29 @@ struct ParDec {
     stop: bool,
     /// That header is next in the input, for the sequential code.
     handoff: bool,
+    spares: Spares,
+}
+
+/// Buffers kept for reuse by later batches (input and output), so steady state allocates
+/// nothing. A clone starts without.
+#[derive(Default)]
+struct Spares {
+    raw: Vec<Vec<u8>>,
+    out: Vec<Vec<u8>>,
+}
+
+impl Clone for Spares {
+    fn clone(&self) -> Self {
+        Spares::default()
+    }
+}
+
+impl Spares {
+    fn keep(list: &mut Vec<Vec<u8>>, v: Vec<u8>) {
+        if v.capacity() > 0 && list.len() < 4 {
+            list.push(v);
+        }
+    }
 }
 
 #[derive(Clone)]
@@ -146,8 +169,9 @@ struct Batch {
     abs: u64,
 }
 
-/// A decoded batch: the blocks' output back to back, each block's compressed range and output
-/// length, and the error of the block that stopped it (offset in the batch).
+/// A decoded batch: the blocks' output back to back (`data` may be longer), the end of each
+/// block in the batch and in `data`, and the error of the block that stopped it (offset in the
+/// batch).
 struct BatchOut {
     data: Vec<u8>,
     blocks: Vec<(usize, usize)>,
@@ -198,7 +222,7 @@ fn check_block(desc: &FrameDesc, size: usize, data: &[u8], at: i64) -> Result<()
 }
 
 /// Decode a batch of complete blocks (a pool task).
-fn decode_batch(desc: FrameDesc, raw: &[u8], dict: Option<Arc<Dict>>, use_dict: bool) -> BatchOut {
+fn decode_batch(desc: FrameDesc, raw: &[u8], dict: Option<Arc<Dict>>, use_dict: bool, mut data: Vec<u8>) -> BatchOut {
     let tail = dict_tail(&dict, use_dict);
     let bc = 4 * desc.block_checksum() as usize;
     // Output room: each block's stored size, or the frame's block maximum.
@@ -210,10 +234,13 @@ fn decode_batch(desc: FrameDesc, raw: &[u8], dict: Option<Arc<Dict>>, use_dict: 
         cap += if hdr & 0x8000_0000 != 0 { size } else { desc.block_max() };
         p += 4 + size + bc;
     }
-    let mut data = match try_alloc_zeroed(cap, "decoded LZ4 blocks") {
-        Ok(d) => d,
-        Err(e) => return BatchOut { data: Vec::new(), blocks: Vec::new(), err: Some((0, e.at(0))) },
-    };
+    if data.len() < cap {
+        if data.try_reserve_exact(cap - data.len()).is_err() {
+            let e = Error::nomem(format!("cannot allocate {cap} bytes for decoded LZ4 blocks"));
+            return BatchOut { data: Vec::new(), blocks: Vec::new(), err: Some((0, e.at(0))) };
+        }
+        data.resize(cap, 0);
+    }
     let (mut p, mut o) = (0, 0);
     let mut blocks = Vec::new();
     while p < raw.len() {
@@ -225,13 +252,9 @@ fn decode_batch(desc: FrameDesc, raw: &[u8], dict: Option<Arc<Dict>>, use_dict: 
                 p = end;
                 blocks.push((p, o));
             }
-            Err(e) => {
-                data.truncate(o);
-                return BatchOut { data, blocks, err: Some((p, e)) };
-            }
+            Err(e) => return BatchOut { data, blocks, err: Some((p, e)) },
         }
     }
-    data.truncate(o);
     BatchOut { data, blocks, err: None }
 }
 
@@ -301,6 +324,8 @@ impl Lz4FrameDecoder {
             let need = 4 + size + bc;
             let k = (need - tail).min(avail);
             if self.par.gbuf.capacity() == 0 {
+                self.par.gbuf = self.par.spares.raw.pop().unwrap_or_default();
+                self.par.gbuf.clear();
                 self.par.gbuf.reserve(BATCH.max(need) + need);
             }
             self.par.gbuf.extend_from_slice(&src[*r..*r + k]);
@@ -322,12 +347,16 @@ impl Lz4FrameDecoder {
     /// Submit the complete blocks of `gbuf`; `end` is the input position just after `gbuf`.
     fn par_submit(&mut self, end: u64) {
         let p = &mut self.par;
-        let rest = p.gbuf.split_off(p.gdone);
-        let raw = Arc::new(std::mem::replace(&mut p.gbuf, rest));
+        let mut next = p.spares.raw.pop().unwrap_or_default();
+        next.clear();
+        next.extend_from_slice(&p.gbuf[p.gdone..]);
+        p.gbuf.truncate(p.gdone);
+        let raw = Arc::new(std::mem::replace(&mut p.gbuf, next));
         let abs = end - (raw.len() + p.gbuf.len()) as u64;
         p.gdone = 0;
+        let data = p.spares.out.pop().unwrap_or_default();
         let (desc, dict, use_dict, r2) = (self.desc, self.dict.clone(), self.use_dict, raw.clone());
-        let task = Task::spawn(move || decode_batch(desc, &r2, dict, use_dict));
+        let task = Task::spawn(move || decode_batch(desc, &r2, dict, use_dict, data));
         if self.lease.is_none() {
             self.lease = Some(Lease::new(self.threads));
         }
@@ -338,7 +367,10 @@ impl Lz4FrameDecoder {
     /// `Ok(false)` when nothing is in flight.
     fn par_next(&mut self, base: u64) -> Result<bool> {
         if self.par.cur.as_ref().is_some_and(|c| c.blocks.is_empty() && c.err.is_none()) {
-            self.par.cur = None;
+            let c = self.par.cur.take().expect("checked");
+            if let Ok(raw) = Arc::try_unwrap(c.raw) {
+                Spares::keep(&mut self.par.spares.raw, raw);
+            }
         }
         if self.par.cur.is_none() {
             let Some(b) = self.par.inflight.pop_front() else { return Ok(false) };
@@ -348,7 +380,8 @@ impl Lz4FrameDecoder {
                 blocks: o.blocks.clone(),
                 err: o.err.clone(),
             });
-            self.out = out.data;
+            let old = std::mem::replace(&mut self.out, out.data);
+            Spares::keep(&mut self.par.spares.out, old);
             self.out_pos = 0;
             self.out_len = 0;
             self.par.cur = Some(Current {

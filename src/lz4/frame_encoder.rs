@@ -55,19 +55,37 @@ pub struct Lz4FrameEncoder {
     staged_len: usize,
     /// `CODEC_PARAM_THREADS` (0 and 1: sequential).
     threads: usize,
+    spares: Spares,
     /// Parallel state of the current frame (threads > 1, independent blocks).
     par: Option<ParEnc>,
     /// Held while this encoder may use the pool (from its first parallel frame on).
     lease: Option<Lease>,
 }
 
-/// A compressed block from a worker: the LZ4F context it used (returned for reuse) and the
-/// block's bytes (size field, data, block checksum) or the LZ4F error.
-type BlockResult = (Mutex<Option<Cctx>>, std::result::Result<Vec<u8>, FErr>);
+/// A compressed block from a worker: the LZ4F context and buffers it used (returned for
+/// reuse, so steady state allocates nothing) and where the block's bytes (size field, data,
+/// block checksum) are in `out`, or the LZ4F error. (In a mutex only because an LZ4F context
+/// may not be shared between threads; nothing locks it concurrently.)
+struct Done {
+    cctx: Cctx,
+    input: Vec<u8>,
+    out: Vec<u8>,
+    end: std::result::Result<usize, FErr>,
+}
+type BlockResult = Mutex<Option<Done>>;
 
-/// Parallel frame compression. Each full block (and each partial block a FLUSH or FINISH
-/// closes) becomes a pool task that compresses it with its own LZ4F context as a frame of one
-/// block with the same preferences, keeping only the block. LZ4F compresses every independent
+/// Contexts and buffers kept between blocks and frames of a parallel encoder.
+#[derive(Default)]
+struct Spares {
+    cctx: Vec<Cctx>,
+    input: Vec<Vec<u8>>,
+    out: Vec<Vec<u8>>,
+}
+
+/// Parallel frame compression. Input is gathered into batches of whole blocks (about `BATCH`
+/// bytes; a FLUSH or FINISH closes a batch and its partial last block); each batch is a pool
+/// task that compresses every block with its own LZ4F context as a frame of one block with the
+/// same preferences, keeping only the block. LZ4F compresses every independent
 /// block from a reset context (`LZ4F_compressBlock` / `LZ4F_compressBlockHC` re-initialise the
 /// stream, attaching the dictionary if any), so the block's bytes do not depend on the blocks
 /// before it, and LZ4F's own rules (store uncompressed when not smaller, block checksum) apply
@@ -82,29 +100,38 @@ struct ParEnc {
     cur: Vec<u8>,
     /// Submitted blocks, in frame order.
     inflight: VecDeque<Task<BlockResult>>,
-    /// Idle LZ4F contexts for the next tasks.
-    spare: Vec<Cctx>,
     xxh: Xxh32State,
     /// Most tasks in flight.
     limit: usize,
 }
 
-/// Compress one block as LZ4F would inside a frame with `prefs`; returns the block's bytes.
-fn compress_block(
+/// Compress `input` as blocks of `block` bytes (the last may be shorter), each as LZ4F would
+/// inside a frame with `prefs`, back to back into `out` (grown as needed); returns the end.
+fn compress_blocks(
     cctx: &mut Cctx,
     prefs: &Preferences,
     cdict: Option<Arc<sys::CDict>>,
-    data: &[u8],
-) -> std::result::Result<Vec<u8>, FErr> {
-    let need = sys::HEADER_SIZE_MAX + sys::frame_compress_bound(data.len(), prefs);
-    let mut out = vec![0u8; need];
-    let h = cctx.begin(&mut out, prefs, cdict)?;
-    let u = cctx.update(&mut out[h..], data)?;
-    let f = cctx.flush(&mut out[h + u..])?;
-    out.truncate(h + u + f);
-    out.drain(..h);
-    Ok(out)
+    input: &[u8],
+    block: usize,
+    out: &mut Vec<u8>,
+) -> std::result::Result<usize, FErr> {
+    let mut header = [0u8; sys::HEADER_SIZE_MAX];
+    let mut pos = 0;
+    for chunk in input.chunks(block) {
+        let need = pos + sys::frame_compress_bound(chunk.len(), prefs);
+        if out.len() < need {
+            out.resize(need, 0);
+        }
+        // The one-block frame's header goes to a scratch buffer: only the block is kept.
+        cctx.begin(&mut header, prefs, cdict.clone())?;
+        pos += cctx.update(&mut out[pos..], chunk)?;
+        pos += cctx.flush(&mut out[pos..])?;
+    }
+    Ok(pos)
 }
+
+/// Input bytes per task: whole blocks, at least this much (small blocks are batched).
+const BATCH: usize = 256 << 10;
 
 fn lz4f_error(e: FErr, doing: &str) -> Error {
     Error::internal(format!("LZ4F {doing} failed: {}", e.name()))
@@ -140,6 +167,7 @@ impl Lz4FrameEncoder {
             staged_pos: 0,
             staged_len: 0,
             threads: 1,
+            spares: Spares::default(),
             par: None,
             lease: None,
         })
@@ -237,7 +265,6 @@ impl Lz4FrameEncoder {
                 cdict,
                 cur: Vec::new(),
                 inflight: VecDeque::new(),
-                spare: Vec::new(),
                 xxh: Xxh32State::new(0),
                 limit: 2 * lease.threads(),
             });
@@ -268,16 +295,18 @@ impl Lz4FrameEncoder {
     /// Queue the gathered block as a task.
     fn submit(&mut self) -> Result<()> {
         let p = self.par.as_mut().expect("parallel frame");
-        let data = std::mem::take(&mut p.cur);
-        let mut cctx = match p.spare.pop() {
+        let input = std::mem::take(&mut p.cur);
+        let mut cctx = match self.spares.cctx.pop() {
             Some(c) => c,
             None => Cctx::new().ok_or_else(|| Error::nomem("cannot allocate an LZ4F compression context"))?,
         };
+        let mut out = self.spares.out.pop().unwrap_or_default();
         let prefs = p.prefs;
         let cdict = p.cdict.clone();
+        let block = BLOCK_SIZES[(self.block_size_id - 4) as usize];
         p.inflight.push_back(Task::spawn(move || {
-            let r = compress_block(&mut cctx, &prefs, cdict, &data);
-            (Mutex::new(Some(cctx)), r)
+            let end = compress_blocks(&mut cctx, &prefs, cdict, &input, block, &mut out);
+            Mutex::new(Some(Done { cctx, input, out, end }))
         }));
         Ok(())
     }
@@ -287,15 +316,24 @@ impl Lz4FrameEncoder {
         let p = self.par.as_mut().expect("parallel frame");
         let front = p.inflight.pop_front().expect("a task in flight");
         let res = pool::wait_front(front, p.inflight.iter())?;
-        let (cctx, block) = match Arc::try_unwrap(res) {
-            Ok(r) => r,
-            Err(_) => return Err(Error::internal("LZ4 block result shared")),
+        let done = res.lock().unwrap_or_else(|e| e.into_inner()).take();
+        let Some(Done { cctx, mut input, out, end }) = done else {
+            return Err(Error::internal("LZ4 block result taken twice"));
         };
-        if let Some(c) = cctx.into_inner().unwrap_or_else(|e| e.into_inner()) {
-            p.spare.push(c);
+        self.spares.cctx.push(cctx);
+        input.clear();
+        self.spares.input.push(input);
+        let end = end.map_err(|e| lz4f_error(e, "compression"))?;
+        // The task's buffer becomes the staging buffer (no copy); the old one is reused.
+        debug_assert!(!self.has_staged());
+        let old = std::mem::replace(&mut self.staged, out);
+        if !old.is_empty() {
+            self.spares.out.push(old);
         }
-        let block = block.map_err(|e| lz4f_error(e, "compression"))?;
-        self.stage(&block, dst, w)
+        self.staged_pos = 0;
+        self.staged_len = end;
+        self.drain(dst, w);
+        Ok(())
     }
 
     /// The parallel counterpart of `run` after the frame header (see `ParEnc`).
@@ -308,6 +346,7 @@ impl Lz4FrameEncoder {
         w: &mut usize,
     ) -> Result<Status> {
         let block = self.block_size();
+        let batch = block * BATCH.div_ceil(block);
         loop {
             if !self.drain(dst, w) {
                 return Ok(Status::MoreOutput);
@@ -319,7 +358,7 @@ impl Lz4FrameEncoder {
                 continue;
             }
             if *r < src.len() {
-                let n = (block - p.cur.len()).min(src.len() - *r);
+                let n = (batch - p.cur.len()).min(src.len() - *r);
                 if let Some(pl) = self.pledged {
                     if self.total + n as u64 > pl {
                         return Err(Error::invalid(format!("more input than the pledged size of {pl} bytes")));
@@ -327,7 +366,12 @@ impl Lz4FrameEncoder {
                 }
                 let chunk = &src[*r..*r + n];
                 if p.cur.capacity() == 0 {
-                    p.cur.try_reserve_exact(block).map_err(|_| Error::nomem("cannot buffer an LZ4 block"))?;
+                    if let Some(b) = self.spares.input.pop() {
+                        p.cur = b;
+                    }
+                    if p.cur.capacity() < batch {
+                        p.cur.try_reserve_exact(batch).map_err(|_| Error::nomem("cannot buffer LZ4 blocks"))?;
+                    }
                 }
                 p.cur.extend_from_slice(chunk);
                 if self.content_checksum {
@@ -335,7 +379,7 @@ impl Lz4FrameEncoder {
                 }
                 *r += n;
                 self.total += n as u64;
-                if p.cur.len() == block {
+                if p.cur.len() == batch {
                     self.submit()?;
                 }
                 continue;
