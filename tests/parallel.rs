@@ -602,3 +602,62 @@ fn child_handles_freed_with_work_in_flight() {
     assert_eq!(settle(base), base);
     assert_eq!(codec::pool::workers(), 0);
 }
+
+#[test]
+fn silesia_subset_parallel_equals_sequential() {
+    let _g = shared();
+    let names = ["xml", "dickens", "ooffice", "osdb", "reymont", "mr"];
+    let files: Vec<(&str, Vec<u8>)> = names.iter().filter_map(|n| silesia(n).map(|d| (*n, d))).collect();
+    if files.is_empty() {
+        eprintln!("Silesia subset not found: skipping");
+        return;
+    }
+    for (name, full) in &files {
+        // Keep the suite short: the first 6 MB of each file.
+        let data = &full[..full.len().min(6 << 20)];
+        for (level, bs) in [(1, 64 << 10), (1, 4 << 20), (9, 256 << 10)] {
+            if level == 9 && *name != "xml" {
+                continue;
+            }
+            let p = lz4_params(level, bs, true, true, 1);
+            let want = encode_once(&mut encoder(LZ4, &p), data);
+            for t in [2, 4] {
+                let got = encode_once(&mut encoder(LZ4, &with_threads(&p, t)), data);
+                assert!(got == want, "{name}: LZ4 level {level} block {bs} threads {t}");
+            }
+            for t in [1, 2, 4] {
+                let (out, frames, err) = decode_big(Some(LZ4), t, &want);
+                assert!(out == data && frames == 1 && err.is_none(), "{name}: LZ4 decode threads {t}");
+            }
+        }
+    }
+    // xz (our multithreaded encoder's blocks) on the two smallest files.
+    for (name, data) in files.iter().filter(|(n, _)| matches!(*n, "xml" | "reymont")) {
+        let c = xz_stream(data, 0, 1 << 20, CODEC_CHECK_CRC64 as i64, 2);
+        for t in [1, 2, 4] {
+            let (out, frames, err) = decode_big(Some(XZ), t, &c);
+            assert!(&out == data && frames == 1 && err.is_none(), "{name}: xz decode threads {t}");
+        }
+        let mut d = decoder(Some(XZ), &[(CODEC_PARAM_THREADS, 2)]);
+        let (out, _, err) = decode_run(&mut d, &c, &mut Rng::new(1), 3 << 20, 100_000);
+        assert!(&out == data && err.is_none(), "{name}: xz chunked");
+    }
+}
+
+#[test]
+fn lz4_parallel_decoding_with_dictionary() {
+    let _g = shared();
+    let dict = Arc::new(codec::Dict::load(&text(60_000, 90)).unwrap());
+    let data = text(900_000, 91);
+    let mut e = encoder(LZ4, &lz4_params(1, 64 << 10, true, true, 2));
+    e.set_dict(Some(dict.clone())).unwrap();
+    let c = encode_once(&mut e, &data);
+    for t in [1, 2, 4] {
+        let mut d = decoder(Some(LZ4), &[(CODEC_PARAM_THREADS, t)]);
+        d.set_dict(Some(dict.clone())).unwrap();
+        let (out, frames, err) = decode_run(&mut d, &c, &mut Rng::new(t as u64), 400_000, 300_000);
+        assert!(out == data && frames == 1 && err.is_none(), "threads {t}");
+    }
+    // Without the dictionary: the same error as sequentially.
+    assert_eq!(decode_big(Some(LZ4), 2, &c).2, decode_big(Some(LZ4), 1, &c).2);
+}
