@@ -51,15 +51,49 @@ fn decode_into(f: Format, threads: i64, comp: &[u8], out: &mut [u8]) {
     assert!(d.at_frame_edge());
 }
 
+/// CPU seconds this process has used (user + system), from /proc/self/stat (0 elsewhere).
+fn cpu_seconds() -> f64 {
+    let Ok(s) = std::fs::read_to_string("/proc/self/stat") else { return 0.0 };
+    let f: Vec<&str> = s.rsplit(')').next().unwrap_or("").split_whitespace().collect();
+    let ticks = |i: usize| f.get(i).and_then(|v| v.parse::<f64>().ok()).unwrap_or(0.0);
+    (ticks(11) + ticks(12)) / 100.0
+}
+
+/// Wrap a contender to measure the cores it actually got: CPU time over wall time across all
+/// its rounds (close to 2 when two threads ran; lower when the machine was busy).
+struct Usage {
+    cpu: f64,
+    wall: f64,
+}
+
+impl Usage {
+    fn new() -> Usage {
+        Usage { cpu: 0.0, wall: 0.0 }
+    }
+    fn run(&mut self, f: impl FnOnce()) {
+        let (c, t) = (cpu_seconds(), std::time::Instant::now());
+        f();
+        self.wall += t.elapsed().as_secs_f64();
+        self.cpu += cpu_seconds() - c;
+    }
+    fn cores(&self) -> String {
+        if self.wall > 0.0 && self.cpu > 0.0 {
+            format!("{:.2}", self.cpu / self.wall)
+        } else {
+            "n/a".into()
+        }
+    }
+}
+
 /// `$CODEC_BENCH_ONLY`: run only the rows whose name contains it (quick checks).
 fn want(name: &str) -> bool {
     std::env::var("CODEC_BENCH_ONLY").map_or(true, |f| name.contains(&f))
 }
 
-fn row(name: &str, bytes: usize, one: std::time::Duration, two: std::time::Duration) -> Vec<String> {
-    let (a, b) = (common::mbps(bytes, one), common::mbps(bytes, two));
-    eprintln!("parallel: {name}: {a:.0} -> {b:.0} MB/s ({:.2}x)", b / a);
-    vec![name.to_string(), format!("{a:.0}"), format!("{b:.0}"), format!("{:.2}×", b / a)]
+fn row(name: &str, bytes: usize, t: &[std::time::Duration], u: &Usage) -> Vec<String> {
+    let (a, b) = (common::mbps(bytes, t[0]), common::mbps(bytes, t[1]));
+    eprintln!("parallel: {name}: {a:.0} -> {b:.0} MB/s ({:.2}x, cores used {})", b / a, u.cores());
+    vec![name.to_string(), format!("{a:.0}"), format!("{b:.0}"), format!("{:.2}×", b / a), u.cores()]
 }
 
 fn main() {
@@ -84,11 +118,12 @@ fn main() {
         };
         let (p1, p2) = (p(1), p(2));
         assert!(encode(Format::Lz4Frame, &p1, data) == encode(Format::Lz4Frame, &p2, data), "LZ4 parallel output differs");
+        let mut u = Usage::new();
         let t = common::race(&mut [
             &mut || drop(encode(Format::Lz4Frame, &p1, data)),
-            &mut || drop(encode(Format::Lz4Frame, &p2, data)),
+            &mut || u.run(|| drop(encode(Format::Lz4Frame, &p2, data))),
         ]);
-        rows.push(row(&name, data.len(), t[0], t[1]));
+        rows.push(row(&name, data.len(), &t, &u));
     }
 
     // LZ4 frame decoding, independent blocks.
@@ -103,11 +138,12 @@ fn main() {
         let mut out2 = vec![0u8; all.len()];
         decode_into(Format::Lz4Frame, 2, &comp, &mut out2);
         assert!(out2 == all);
+        let mut u = Usage::new();
         let t = common::race(&mut [
             &mut || decode_into(Format::Lz4Frame, 1, &comp, &mut out1),
-            &mut || decode_into(Format::Lz4Frame, 2, &comp, &mut out2),
+            &mut || u.run(|| decode_into(Format::Lz4Frame, 2, &comp, &mut out2)),
         ]);
-        rows.push(row(&name, all.len(), t[0], t[1]));
+        rows.push(row(&name, all.len(), &t, &u));
     }
 
     // xz: streams from our multithreaded encoder (blocks record their sizes).
@@ -119,11 +155,12 @@ fn main() {
         let mut out2 = vec![0u8; xz_data.len()];
         decode_into(Format::Xz, 2, &xz, &mut out2);
         assert!(out2 == xz_data);
+        let mut u = Usage::new();
         let t = common::race(&mut [
             &mut || decode_into(Format::Xz, 1, &xz, &mut out1),
-            &mut || decode_into(Format::Xz, 2, &xz, &mut out2),
+            &mut || u.run(|| decode_into(Format::Xz, 2, &xz, &mut out2)),
         ]);
-        rows.push(row("xz decode (preset 6, 3 MiB blocks, made by the MT encoder)", xz_data.len(), t[0], t[1]));
+        rows.push(row("xz decode (preset 6, 3 MiB blocks, made by the MT encoder)", xz_data.len(), &t, &u));
     }
 
     // zstd workers (zstdmt): nbWorkers 0 against 2.
@@ -134,11 +171,12 @@ fn main() {
         let data = &all[..all.len().min(if level > 3 { 32 << 20 } else { usize::MAX })];
         let p0 = [(CODEC_PARAM_LEVEL, level), (CODEC_PARAM_THREADS, 0)];
         let p2 = [(CODEC_PARAM_LEVEL, level), (CODEC_PARAM_THREADS, 2)];
+        let mut u = Usage::new();
         let t = common::race(&mut [
             &mut || drop(encode(Format::Zstd, &p0, data)),
-            &mut || drop(encode(Format::Zstd, &p2, data)),
+            &mut || u.run(|| drop(encode(Format::Zstd, &p2, data))),
         ]);
-        rows.push(row(&format!("zstd compress, level {level}, nbWorkers 0 vs 2"), data.len(), t[0], t[1]));
+        rows.push(row(&format!("zstd compress, level {level}, nbWorkers 0 vs 2"), data.len(), &t, &u));
     }
 
     // xz multithreaded encoder: threads 1 (single-threaded encoder) against 2.
@@ -146,11 +184,12 @@ fn main() {
         let data = &all[..all.len().min(12 << 20)];
         let p1 = [(CODEC_PARAM_LEVEL, 3), (CODEC_PARAM_THREADS, 1)];
         let p2 = [(CODEC_PARAM_LEVEL, 3), (CODEC_PARAM_THREADS, 2), (CODEC_PARAM_XZ_BLOCK_SIZE, 3 << 20)];
+        let mut u = Usage::new();
         let t = common::race(&mut [
             &mut || drop(encode(Format::Xz, &p1, data)),
-            &mut || drop(encode(Format::Xz, &p2, data)),
+            &mut || u.run(|| drop(encode(Format::Xz, &p2, data))),
         ]);
-        rows.push(row("xz compress, preset 3, threads 1 vs 2 (3 MiB blocks)", data.len(), t[0], t[1]));
+        rows.push(row("xz compress, preset 3, threads 1 vs 2 (3 MiB blocks)", data.len(), &t, &u));
     }
 
     let input = if samples.len() == 1 && samples[0].name == "generated" {
@@ -161,11 +200,11 @@ fn main() {
     common::table(
         "Parallel paths: 1 thread against 2",
         &format!(
-            "Input: {input}. MB/s of uncompressed data; best of {} interleaved rounds. Decoders get the whole input and 4 MiB of output room per call. Speed-up = threads=2 / threads=1 on this {}-core machine.",
+            "Input: {input}. MB/s of uncompressed data; best of {} interleaved rounds. Decoders get the whole input and 4 MiB of output room per call. Speed-up = threads=2 / threads=1 on this {}-core machine. Cores used = CPU time / wall time of the threads=2 rounds: near 2 when the machine gave both cores, near 1 when other work held one.",
             common::rounds(),
             std::thread::available_parallelism().map_or(0, |n| n.get())
         ),
-        &["path", "threads=1 MB/s", "threads=2 MB/s", "speed-up"],
+        &["path", "threads=1 MB/s", "threads=2 MB/s", "speed-up", "cores used (threads=2)"],
         &rows,
     );
 }
