@@ -661,3 +661,22 @@ fn lz4_parallel_decoding_with_dictionary() {
     // Without the dictionary: the same error as sequentially.
     assert_eq!(decode_big(Some(LZ4), 2, &c).2, decode_big(Some(LZ4), 1, &c).2);
 }
+
+#[test]
+fn lz4_parallel_decoding_many_tiny_blocks() {
+    let _g = shared();
+    // A hand-made frame of 4 MiB maximum blocks, each holding one stored byte: batches must end
+    // by output room (a batch of 256 KiB of such blocks would need ~200 GiB of room).
+    let mut f = vec![0x04, 0x22, 0x4D, 0x18, 0x60, 0x70];
+    f.push(((xxhash_rust::xxh32::xxh32(&f[4..6], 0) >> 8) & 0xFF) as u8);
+    let n = 60_000;
+    for i in 0..n {
+        f.extend_from_slice(&(0x8000_0001u32).to_le_bytes());
+        f.push(i as u8);
+    }
+    f.extend_from_slice(&[0, 0, 0, 0]);
+    let want: Vec<u8> = (0..n).map(|i| i as u8).collect();
+    let (out, frames, err) = decode_big(Some(LZ4), 2, &f);
+    assert!(out == want && frames == 1 && err.is_none());
+    same_decoding(LZ4, &f, "tiny blocks");
+}

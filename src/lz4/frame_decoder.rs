@@ -109,6 +109,9 @@ pub struct Lz4FrameDecoder {
 
 /// Compressed size of a batch of blocks that makes one task.
 const BATCH: usize = 256 << 10;
+/// Output room of a batch: tiny blocks each need up to the frame's block maximum, so a batch
+/// also ends at this much (plus one block), which bounds memory for hostile frames.
+const BATCH_OUT: usize = 1 << 20;
 
 /// Parallel decoding of frames with independent blocks. At a block boundary (stage
 /// `BlockSize`, nothing buffered) complete blocks are gathered from the input into batches of
@@ -132,6 +135,8 @@ struct ParDec {
     /// Gathered input: complete blocks in `gbuf[..gdone]`, then part of the next block.
     gbuf: Vec<u8>,
     gdone: usize,
+    /// Output room the complete blocks of `gbuf` need (a block's stored size, or the maximum).
+    gcap: usize,
     /// The next header is not a data block: leave it to the sequential code.
     stop: bool,
     /// That header is next in the input, for the sequential code.
@@ -334,7 +339,8 @@ impl Lz4FrameDecoder {
                 break;
             }
             self.par.gdone = self.par.gbuf.len();
-            if self.par.gdone >= BATCH {
+            self.par.gcap += if hdr & 0x8000_0000 != 0 { size } else { block_max };
+            if self.par.gdone >= BATCH || self.par.gcap >= BATCH_OUT {
                 self.par_submit(base + *r as u64);
             }
         }
@@ -354,6 +360,7 @@ impl Lz4FrameDecoder {
         let raw = Arc::new(std::mem::replace(&mut p.gbuf, next));
         let abs = end - (raw.len() + p.gbuf.len()) as u64;
         p.gdone = 0;
+        p.gcap = 0;
         let data = p.spares.out.pop().unwrap_or_default();
         let (desc, dict, use_dict, r2) = (self.desc, self.dict.clone(), self.use_dict, raw.clone());
         let task = Task::spawn(move || decode_batch(desc, &r2, dict, use_dict, data));

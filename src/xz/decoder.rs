@@ -199,8 +199,9 @@ pub struct XzDecoder {
 /// Largest block (compressed or uncompressed size) decoded in parallel; larger ones are
 /// decoded sequentially, in order, like blocks whose headers lack sizes.
 const PAR_BLOCK_MAX: u64 = 128 << 20;
-/// Most compressed plus uncompressed bytes in flight.
-const PAR_BUDGET: u64 = 512 << 20;
+/// Most compressed plus uncompressed bytes in flight: the memory limit, within these bounds.
+const PAR_BUDGET_MIN: u64 = 32 << 20;
+const PAR_BUDGET_MAX: u64 = 512 << 20;
 
 /// Parallel decoding of .xz blocks. At a block boundary, blocks whose headers record both
 /// sizes (liblzma's multithreaded encoder writes them) and that lie complete in the call's
@@ -402,7 +403,8 @@ impl XzDecoder {
     fn par_gather(&mut self, src: &[u8], r: &mut usize, base: u64) {
         let limit = 2 * self.threads;
         let csize = check_size(self.flags[1] & 15);
-        while !self.par.stop && self.par.inflight.len() < limit && self.par.budget < PAR_BUDGET {
+        let budget = self.memlimit.clamp(PAR_BUDGET_MIN, PAR_BUDGET_MAX);
+        while !self.par.stop && self.par.inflight.len() < limit && self.par.budget < budget {
             let rest = &src[*r..];
             let block = match rest.first() {
                 None => break,
