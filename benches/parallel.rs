@@ -90,10 +90,11 @@ fn want(name: &str) -> bool {
     std::env::var("CODEC_BENCH_ONLY").map_or(true, |f| name.contains(&f))
 }
 
-fn row(name: &str, bytes: usize, t: &[std::time::Duration], u: &Usage) -> Vec<String> {
+fn row(name: &str, bytes: usize, t: &[std::time::Duration], u1: &Usage, u: &Usage) -> Vec<String> {
     let (a, b) = (common::mbps(bytes, t[0]), common::mbps(bytes, t[1]));
-    eprintln!("parallel: {name}: {a:.0} -> {b:.0} MB/s ({:.2}x, cores used {})", b / a, u.cores());
-    vec![name.to_string(), format!("{a:.0}"), format!("{b:.0}"), format!("{:.2}×", b / a), u.cores()]
+    let cost = if u1.cpu > 0.0 { format!("{:.2}", u.cpu / u1.cpu) } else { "n/a".into() };
+    eprintln!("parallel: {name}: {a:.0} -> {b:.0} MB/s ({:.2}x, cores used {}, CPU time x{cost})", b / a, u.cores());
+    vec![name.to_string(), format!("{a:.0}"), format!("{b:.0}"), format!("{:.2}×", b / a), u.cores(), cost]
 }
 
 fn main() {
@@ -118,12 +119,12 @@ fn main() {
         };
         let (p1, p2) = (p(1), p(2));
         assert!(encode(Format::Lz4Frame, &p1, data) == encode(Format::Lz4Frame, &p2, data), "LZ4 parallel output differs");
-        let mut u = Usage::new();
+        let (mut u1, mut u) = (Usage::new(), Usage::new());
         let t = common::race(&mut [
-            &mut || drop(encode(Format::Lz4Frame, &p1, data)),
+            &mut || u1.run(|| drop(encode(Format::Lz4Frame, &p1, data))),
             &mut || u.run(|| drop(encode(Format::Lz4Frame, &p2, data))),
         ]);
-        rows.push(row(&name, data.len(), &t, &u));
+        rows.push(row(&name, data.len(), &t, &u1, &u));
     }
 
     // LZ4 frame decoding, independent blocks.
@@ -138,12 +139,12 @@ fn main() {
         let mut out2 = vec![0u8; all.len()];
         decode_into(Format::Lz4Frame, 2, &comp, &mut out2);
         assert!(out2 == all);
-        let mut u = Usage::new();
+        let (mut u1, mut u) = (Usage::new(), Usage::new());
         let t = common::race(&mut [
-            &mut || decode_into(Format::Lz4Frame, 1, &comp, &mut out1),
+            &mut || u1.run(|| decode_into(Format::Lz4Frame, 1, &comp, &mut out1)),
             &mut || u.run(|| decode_into(Format::Lz4Frame, 2, &comp, &mut out2)),
         ]);
-        rows.push(row(&name, all.len(), &t, &u));
+        rows.push(row(&name, all.len(), &t, &u1, &u));
     }
 
     // xz: streams from our multithreaded encoder (blocks record their sizes).
@@ -155,12 +156,12 @@ fn main() {
         let mut out2 = vec![0u8; xz_data.len()];
         decode_into(Format::Xz, 2, &xz, &mut out2);
         assert!(out2 == xz_data);
-        let mut u = Usage::new();
+        let (mut u1, mut u) = (Usage::new(), Usage::new());
         let t = common::race(&mut [
-            &mut || decode_into(Format::Xz, 1, &xz, &mut out1),
+            &mut || u1.run(|| decode_into(Format::Xz, 1, &xz, &mut out1)),
             &mut || u.run(|| decode_into(Format::Xz, 2, &xz, &mut out2)),
         ]);
-        rows.push(row("xz decode (preset 6, 3 MiB blocks, made by the MT encoder)", xz_data.len(), &t, &u));
+        rows.push(row("xz decode (preset 6, 3 MiB blocks, made by the MT encoder)", xz_data.len(), &t, &u1, &u));
     }
 
     // zstd workers (zstdmt): nbWorkers 0 against 2.
@@ -171,12 +172,12 @@ fn main() {
         let data = &all[..all.len().min(if level > 3 { 32 << 20 } else { usize::MAX })];
         let p0 = [(CODEC_PARAM_LEVEL, level), (CODEC_PARAM_THREADS, 0)];
         let p2 = [(CODEC_PARAM_LEVEL, level), (CODEC_PARAM_THREADS, 2)];
-        let mut u = Usage::new();
+        let (mut u1, mut u) = (Usage::new(), Usage::new());
         let t = common::race(&mut [
-            &mut || drop(encode(Format::Zstd, &p0, data)),
+            &mut || u1.run(|| drop(encode(Format::Zstd, &p0, data))),
             &mut || u.run(|| drop(encode(Format::Zstd, &p2, data))),
         ]);
-        rows.push(row(&format!("zstd compress, level {level}, nbWorkers 0 vs 2"), data.len(), &t, &u));
+        rows.push(row(&format!("zstd compress, level {level}, nbWorkers 0 vs 2"), data.len(), &t, &u1, &u));
     }
 
     // xz multithreaded encoder: threads 1 (single-threaded encoder) against 2.
@@ -184,12 +185,12 @@ fn main() {
         let data = &all[..all.len().min(12 << 20)];
         let p1 = [(CODEC_PARAM_LEVEL, 3), (CODEC_PARAM_THREADS, 1)];
         let p2 = [(CODEC_PARAM_LEVEL, 3), (CODEC_PARAM_THREADS, 2), (CODEC_PARAM_XZ_BLOCK_SIZE, 3 << 20)];
-        let mut u = Usage::new();
+        let (mut u1, mut u) = (Usage::new(), Usage::new());
         let t = common::race(&mut [
-            &mut || drop(encode(Format::Xz, &p1, data)),
+            &mut || u1.run(|| drop(encode(Format::Xz, &p1, data))),
             &mut || u.run(|| drop(encode(Format::Xz, &p2, data))),
         ]);
-        rows.push(row("xz compress, preset 3, threads 1 vs 2 (3 MiB blocks)", data.len(), &t, &u));
+        rows.push(row("xz compress, preset 3, threads 1 vs 2 (3 MiB blocks)", data.len(), &t, &u1, &u));
     }
 
     let input = if samples.len() == 1 && samples[0].name == "generated" {
@@ -200,11 +201,11 @@ fn main() {
     common::table(
         "Parallel paths: 1 thread against 2",
         &format!(
-            "Input: {input}. MB/s of uncompressed data; best of {} interleaved rounds. Decoders get the whole input and 4 MiB of output room per call. Speed-up = threads=2 / threads=1 on this {}-core machine. Cores used = CPU time / wall time of the threads=2 rounds: near 2 when the machine gave both cores, near 1 when other work held one.",
+            "Input: {input}. MB/s of uncompressed data; best of {} interleaved rounds. Decoders get the whole input and 4 MiB of output room per call. Speed-up = threads=2 / threads=1 on this {}-core machine. Cores used = CPU time / wall time of the threads=2 rounds: near 2 when the machine gave both cores, near 1 when other work held one. CPU time threads=2 / threads=1: the parallel path's total work relative to one thread (copies, synchronisation); on two idle cores its speed-up is at most 2 / that.",
             common::rounds(),
             std::thread::available_parallelism().map_or(0, |n| n.get())
         ),
-        &["path", "threads=1 MB/s", "threads=2 MB/s", "speed-up", "cores used (threads=2)"],
+        &["path", "threads=1 MB/s", "threads=2 MB/s", "speed-up", "cores used (threads=2)", "CPU time, threads=2 / threads=1"],
         &rows,
     );
 }
