@@ -434,9 +434,23 @@ typedef struct codec_frame_header {
 #define CODEC_PARAM_CHECKSUM 2
 
 /**
- * Worker threads. Encoders: zstd (0 = single-threaded, default), xz (1 = single-threaded,
- * default), LZ4 frame. Decoders: parallel decoding of independent blocks (1 = sequential,
- * default).
+ * Worker threads. Encoders: zstd (0 = single-threaded, default; n = n zstdmt workers), xz
+ * (1 = single-threaded, default; n > 1 = liblzma's multithreaded encoder, blocks of
+ * `CODEC_PARAM_XZ_BLOCK_SIZE`), LZ4 frame (0 or 1 = sequential, default; n > 1 = independent
+ * blocks compressed in parallel, byte-identical to the sequential output; linked blocks are
+ * always compressed sequentially, since each depends on the one before).
+ *
+ * Decoders (LZ4 frame and xz, 1..=256): 1 = sequential (default); n > 1 = independent blocks
+ * decoded in parallel by n threads (the calling thread and n - 1 workers of one shared,
+ * process-wide pool that exits when no handle uses it): LZ4 frames with independent blocks,
+ * .xz blocks whose headers record their sizes (liblzma's multithreaded encoder writes them;
+ * other blocks are decoded sequentially). Output, errors and the output before an error are
+ * those of the sequential decoder. Parallelism needs input: only blocks complete in the input
+ * given are decoded together (give several blocks per call), and every call still delivers all
+ * the output its input allows before asking for more. Marshal and clone work at any point:
+ * a parallel decoder marshals as the sequential state at the output delivered so far plus the
+ * compressed input after it as held input (an .xz block partly delivered is re-decoded up to
+ * there), and the restored decoder keeps its thread count; a clone shares the work in flight.
  */
 #define CODEC_PARAM_THREADS 3
 

@@ -112,7 +112,18 @@ pub trait DecoderCore: Send {
     fn try_clone(&self) -> Result<Box<dyn DecoderCore>>;
     /// Write the whole decoder state (parameters included) as this format's payload. The
     /// matching loader is registered per format in `formats.rs`.
+    ///
+    /// A parallel decoder (`CODEC_PARAM_THREADS` > 1) marshals its sequential state at the last
+    /// block it delivered; the compressed input it has taken beyond that is `in_flight_input`.
     fn marshal(&self, w: &mut StateWriter) -> Result<()>;
+    /// Parallel decoding with work in flight: the state as a sequential decoder at the last
+    /// delivered boundary (`marshal`'s payload) and the compressed input taken beyond it, in
+    /// input order. The wrapper stores that input as held input, ahead of its own, so the
+    /// restored decoder decodes it again. `None` (the default, and whenever nothing is in
+    /// flight) means `marshal` says it all.
+    fn marshal_in_flight(&self) -> Result<Option<(Vec<u8>, Vec<u8>)>> {
+        Ok(None)
+    }
 }
 
 /// Accepted range of one parameter for one format, and which side uses it.

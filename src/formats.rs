@@ -130,13 +130,19 @@ pub fn param_spec(fmt: Format, p: codec_param) -> Option<ParamSpec> {
     }
 }
 
+/// The bounds a decoder of `fmt` accepts for `p`, `None` when it does not apply. The same as
+/// `param_spec` except for `CODEC_PARAM_THREADS` of LZ4 frames, whose encoder also takes 0.
+pub fn decoder_param_spec(fmt: Format, p: codec_param) -> Option<ParamSpec> {
+    if p == CODEC_PARAM_THREADS && matches!(fmt, Format::Lz4Frame | Format::Xz) {
+        return Some(ParamSpec::dec(1, crate::pool::MAX_THREADS as i64));
+    }
+    param_spec(fmt, p).filter(|s| s.decoder)
+}
+
 /// `param_spec` for AUTO decoders: a parameter applies when some format's decoder takes it;
 /// the bounds are the union.
 pub fn auto_decoder_param_spec(p: codec_param) -> Option<ParamSpec> {
-    ALL.iter()
-        .filter_map(|&f| param_spec(f, p))
-        .filter(|s| s.decoder)
-        .reduce(|a, b| ParamSpec::dec(a.lo.min(b.lo), a.hi.max(b.hi)))
+    ALL.iter().filter_map(|&f| decoder_param_spec(f, p)).reduce(|a, b| ParamSpec::dec(a.lo.min(b.lo), a.hi.max(b.hi)))
 }
 
 /// Largest compressed size of `n` input bytes in one frame with default parameters.

@@ -17,6 +17,8 @@ pub mod ffi;
 pub mod formats;
 pub mod lz4;
 pub mod params;
+/// cbindgen:ignore
+pub mod pool;
 pub mod state;
 pub mod stream;
 pub mod xz;

@@ -302,7 +302,7 @@ impl Decoder {
         self.generation += 1;
         match self.requested {
             Some(f) => {
-                let spec = formats::param_spec(f, p).filter(|s| s.decoder).ok_or_else(|| {
+                let spec = formats::decoder_param_spec(f, p).ok_or_else(|| {
                     Error::unsupported(format!("{} does not apply to {} decoders", param_name(p), f.name()))
                 })?;
                 check_value(f.name(), p, v, spec)?;
@@ -337,7 +337,7 @@ impl Decoder {
     fn start_core(&mut self, f: Format) -> Result<()> {
         let mut core = formats::new_decoder(f)?;
         for &(p, v) in &self.auto_params {
-            if let Some(spec) = formats::param_spec(f, p).filter(|s| s.decoder) {
+            if let Some(spec) = formats::decoder_param_spec(f, p) {
                 if v >= spec.lo && v <= spec.hi {
                     core.set_param(p, v)?;
                 }
@@ -539,6 +539,17 @@ impl Decoder {
         let fingerprint = fmt.map(formats::state_fingerprint).unwrap_or_default();
         let requested = self.requested.map_or(CODEC_FORMAT_AUTO, Format::raw);
         let dict = self.dict.as_ref().map(|d| d.identity());
+        // A parallel core with work in flight is saved as its sequential state at the delivered
+        // boundary, its in-flight input going ahead of ours as held input (computed once: it
+        // may re-decode a block). Everything else is written in place.
+        let in_flight = match &self.core {
+            Some(core) => core.marshal_in_flight()?,
+            None => None,
+        };
+        let held: std::borrow::Cow<'_, [u8]> = match &in_flight {
+            Some((_, input)) => [&input[..], self.held()].concat().into(),
+            None => self.held().into(),
+        };
         state::seal_with(requested, &fingerprint, dict, self.consumed, self.produced, |w| {
             // Wrapper section: stage, held input, AUTO parameters; then the core's section.
             match self.stage {
@@ -552,16 +563,20 @@ impl Decoder {
                     w.u16(f.raw() as u16);
                 }
             }
-            w.bytes(self.held());
+            w.bytes(&held);
             w.u8(self.auto_params.len() as u8);
             for &(p, v) in &self.auto_params {
                 w.i32(p);
                 w.i64(v);
             }
             w.bool(self.started);
-            match &self.core {
-                Some(core) => core.marshal(w),
-                None => Ok(()),
+            match (&self.core, &in_flight) {
+                (_, Some((core_state, _))) => {
+                    w.raw(core_state);
+                    Ok(())
+                }
+                (Some(core), None) => core.marshal(w),
+                (None, None) => Ok(()),
             }
         })
     }

@@ -471,8 +471,13 @@ fn frame_info_and_parameters() {
     assert_eq!(e.set_param(CODEC_PARAM_LEVEL, -65538).unwrap_err().kind, ErrorKind::Invalid);
     e.set_param(CODEC_PARAM_LEVEL, -65537).unwrap();
     e.set_param(CODEC_PARAM_THREADS, 1).unwrap();
-    assert_eq!(e.set_param(CODEC_PARAM_THREADS, 2).unwrap_err().kind, ErrorKind::Invalid);
+    // Parallel compression of independent blocks (tests/parallel.rs): 0..=256.
+    e.set_param(CODEC_PARAM_THREADS, 2).unwrap();
+    assert_eq!(e.set_param(CODEC_PARAM_THREADS, 257).unwrap_err().kind, ErrorKind::Invalid);
     let mut d = Decoder::new(Some(F)).unwrap();
+    // Decoders: 1 (sequential, default) ..= 256.
+    assert_eq!(d.set_param(CODEC_PARAM_THREADS, 0).unwrap_err().kind, ErrorKind::Invalid);
+    d.set_param(CODEC_PARAM_THREADS, 4).unwrap();
     assert_eq!(d.set_param(CODEC_PARAM_LEVEL, 1).unwrap_err().kind, ErrorKind::Unsupported);
     // CHECKSUM is an alias of the content checksum.
     let a = compress(F, &[(CODEC_PARAM_CHECKSUM, 1)], None, b"hello hello hello");

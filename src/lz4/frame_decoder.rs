@@ -7,10 +7,15 @@
 //! blocks only); a partly received block (compressed bytes plus its checksum); decoded output
 //! not yet delivered (at most one block).
 //!
+//! With `CODEC_PARAM_THREADS` > 1, frames with independent blocks are decoded in parallel
+//! (see [`ParDec`]); the state between calls is still this sequential state plus compressed
+//! input in flight, which marshal hands back as held input.
+//!
 //! A block is decoded once it has fully arrived (with its checksum, which is verified first):
 //! straight into `dst` when `dst` has room for a whole block, otherwise into an internal
 //! buffer that the following calls drain.
 
+use std::collections::VecDeque;
 use std::sync::Arc;
 
 use super::sys::{self, Xxh32State};
@@ -21,6 +26,7 @@ use crate::core::{DecoderCore, Status, Step};
 use crate::dict::Dict;
 use crate::error::{try_alloc_zeroed, Error, Result};
 use crate::formats::is_skippable_magic;
+use crate::pool::{self, Lease, Task};
 use crate::state::{StateReader, StateWriter};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -90,6 +96,168 @@ pub struct Lz4FrameDecoder {
     out: Vec<u8>,
     out_pos: usize,
     out_len: usize,
+    /// `CODEC_PARAM_THREADS` (1: sequential).
+    threads: usize,
+    par: ParDec,
+    lease: Option<Lease>,
+    /// Input bytes taken so far (error offsets of blocks decoded in earlier calls).
+    pos: u64,
+}
+
+/// Compressed size of a batch of blocks that makes one task.
+const BATCH: usize = 256 << 10;
+/// Output room of a batch: tiny blocks each need up to the frame's block maximum, so a batch
+/// also ends at this much (plus one block), which bounds memory for hostile frames.
+const BATCH_OUT: usize = 1 << 20;
+
+/// Parallel decoding of frames with independent blocks. At a block boundary (stage
+/// `BlockSize`, nothing buffered) complete blocks are gathered from the input into batches of
+/// about `BATCH` compressed bytes; each batch is a pool task that checks and decodes its blocks
+/// with the same code as the sequential path (`decode_independent`), stopping at the first bad
+/// one. Results are taken in order: each block is accounted (content size, content checksum)
+/// exactly when the sequential decoder would account it, and its output is delivered through
+/// `out` like a sequentially decoded block, so errors, their kinds and the output before them
+/// are the same. A header that is not a data block (the end mark, an oversized block) stops
+/// gathering; once everything before it is delivered, the sequential code takes over.
+///
+/// Between calls the sequential fields describe the state after the last block taken out of
+/// a result (its undelivered output in `out`); everything after it is compressed input in
+/// flight (`in_flight_input`): clones share the tasks, marshal writes that input as held input.
+#[derive(Default, Clone)]
+struct ParDec {
+    /// Submitted batches, oldest first.
+    inflight: VecDeque<Batch>,
+    /// The batch being delivered.
+    cur: Option<Current>,
+    /// Gathered input: complete blocks in `gbuf[..gdone]`, then part of the next block.
+    gbuf: Vec<u8>,
+    gdone: usize,
+    /// Output room the complete blocks of `gbuf` need (a block's stored size, or the maximum).
+    gcap: usize,
+    /// The next header is not a data block: leave it to the sequential code.
+    stop: bool,
+    /// That header is next in the input, for the sequential code.
+    handoff: bool,
+    spares: Spares,
+}
+
+/// Buffers kept for reuse by later batches (input and output), so steady state allocates
+/// nothing. A clone starts without.
+#[derive(Default)]
+struct Spares {
+    raw: Vec<Vec<u8>>,
+    out: Vec<Vec<u8>>,
+}
+
+impl Clone for Spares {
+    fn clone(&self) -> Self {
+        Spares::default()
+    }
+}
+
+impl Spares {
+    fn keep(list: &mut Vec<Vec<u8>>, v: Vec<u8>) {
+        if v.capacity() > 0 && list.len() < 4 {
+            list.push(v);
+        }
+    }
+}
+
+#[derive(Clone)]
+struct Batch {
+    task: Task<BatchOut>,
+    raw: Arc<Vec<u8>>,
+    /// Input position of `raw[0]`.
+    abs: u64,
+}
+
+/// A decoded batch: the blocks' output back to back (`data` may be longer), the end of each
+/// block in the batch and in `data`, and the error of the block that stopped it (offset in the
+/// batch).
+struct BatchOut {
+    data: Vec<u8>,
+    blocks: Vec<(usize, usize)>,
+    err: Option<(usize, Error)>,
+}
+
+#[derive(Clone)]
+struct Current {
+    raw: Arc<Vec<u8>>,
+    abs: u64,
+    /// (end of the block in `raw`, end of its output in `out`) of each block still to deliver.
+    blocks: VecDeque<(usize, usize)>,
+    /// Start of the next block in `raw` and of its output.
+    raw_at: usize,
+    out_at: usize,
+    err: Option<(usize, Error)>,
+}
+
+/// Check and decode one complete independent block (`raw` = size field, data, checksum).
+fn decode_independent(desc: &FrameDesc, raw: &[u8], tail: &[u8], out: &mut [u8]) -> Result<usize> {
+    let hdr = u32::from_le_bytes(raw[..4].try_into().unwrap());
+    let size = (hdr & 0x7FFF_FFFF) as usize;
+    let data = &raw[4..];
+    check_block(desc, size, data, 0)?;
+    let body = &data[..size];
+    if hdr & 0x8000_0000 != 0 {
+        out[..size].copy_from_slice(body);
+        return Ok(size);
+    }
+    sys::decompress_with_dict(body, &mut out[..desc.block_max()], tail)
+        .ok_or_else(|| Error::corrupt(format!("corrupt LZ4 block ({size} bytes)")).at(0))
+}
+
+/// Verify a block's checksum (when the frame has them); `data` = body then checksum.
+fn check_block(desc: &FrameDesc, size: usize, data: &[u8], at: i64) -> Result<()> {
+    if desc.block_checksum() {
+        let body = &data[..size];
+        let want = u32::from_le_bytes(data[size..size + 4].try_into().unwrap());
+        let got = sys::xxh32(body, 0);
+        if want != got {
+            return Err(Error::checksum(format!(
+                "LZ4 block checksum mismatch (block of {size} bytes: stored {want:#010x}, computed {got:#010x})"
+            ))
+            .at(at));
+        }
+    }
+    Ok(())
+}
+
+/// Decode a batch of complete blocks (a pool task).
+fn decode_batch(desc: FrameDesc, raw: &[u8], dict: Option<Arc<Dict>>, use_dict: bool, mut data: Vec<u8>) -> BatchOut {
+    let tail = dict_tail(&dict, use_dict);
+    let bc = 4 * desc.block_checksum() as usize;
+    // Output room: each block's stored size, or the frame's block maximum.
+    let mut cap = 0;
+    let mut p = 0;
+    while p < raw.len() {
+        let hdr = u32::from_le_bytes(raw[p..p + 4].try_into().unwrap());
+        let size = (hdr & 0x7FFF_FFFF) as usize;
+        cap += if hdr & 0x8000_0000 != 0 { size } else { desc.block_max() };
+        p += 4 + size + bc;
+    }
+    if data.len() < cap {
+        if data.try_reserve_exact(cap - data.len()).is_err() {
+            let e = Error::nomem(format!("cannot allocate {cap} bytes for decoded LZ4 blocks"));
+            return BatchOut { data: Vec::new(), blocks: Vec::new(), err: Some((0, e.at(0))) };
+        }
+        data.resize(cap, 0);
+    }
+    let (mut p, mut o) = (0, 0);
+    let mut blocks = Vec::new();
+    while p < raw.len() {
+        let size = (u32::from_le_bytes(raw[p..p + 4].try_into().unwrap()) & 0x7FFF_FFFF) as usize;
+        let end = p + 4 + size + bc;
+        match decode_independent(&desc, &raw[p..end], tail, &mut data[o..]) {
+            Ok(n) => {
+                o += n;
+                p = end;
+                blocks.push((p, o));
+            }
+            Err(e) => return BatchOut { data, blocks, err: Some((p, e)) },
+        }
+    }
+    BatchOut { data, blocks, err: None }
 }
 
 fn dict_tail(dict: &Option<Arc<Dict>>, use_dict: bool) -> &[u8] {
@@ -117,7 +285,144 @@ impl Lz4FrameDecoder {
             out: Vec::new(),
             out_pos: 0,
             out_len: 0,
+            threads: 1,
+            par: ParDec::default(),
+            lease: None,
+            pos: 0,
         }
+    }
+
+    /// Parallel decoding applies: threads, a frame of independent blocks, at a block boundary.
+    fn par_active(&self) -> bool {
+        self.threads > 1 && !self.desc.linked() && self.have == 0 && !self.par.handoff
+    }
+
+    /// Gather complete blocks from `src` into batches and submit them (see `ParDec`).
+    fn par_gather(&mut self, src: &[u8], r: &mut usize, base: u64) -> Result<()> {
+        let block_max = self.desc.block_max();
+        let bc = 4 * self.desc.block_checksum() as usize;
+        let limit = 2 * self.threads;
+        while !self.par.stop && self.par.inflight.len() < limit {
+            let tail = self.par.gbuf.len() - self.par.gdone;
+            let avail = src.len() - *r;
+            let hdr = if tail >= 4 {
+                u32::from_le_bytes(self.par.gbuf[self.par.gdone..self.par.gdone + 4].try_into().unwrap())
+            } else if tail == 0 && avail >= 4 {
+                u32::from_le_bytes(src[*r..*r + 4].try_into().unwrap())
+            } else {
+                let k = (4 - tail).min(avail);
+                self.par.gbuf.extend_from_slice(&src[*r..*r + k]);
+                *r += k;
+                if tail + k < 4 {
+                    break;
+                }
+                continue;
+            };
+            let size = (hdr & 0x7FFF_FFFF) as usize;
+            if hdr == 0 || size > block_max {
+                self.par.stop = true;
+                break;
+            }
+            let need = 4 + size + bc;
+            let k = (need - tail).min(avail);
+            if self.par.gbuf.capacity() == 0 {
+                self.par.gbuf = self.par.spares.raw.pop().unwrap_or_default();
+                self.par.gbuf.clear();
+                self.par.gbuf.reserve(BATCH.max(need) + need);
+            }
+            self.par.gbuf.extend_from_slice(&src[*r..*r + k]);
+            *r += k;
+            if tail + k < need {
+                break;
+            }
+            self.par.gdone = self.par.gbuf.len();
+            self.par.gcap += if hdr & 0x8000_0000 != 0 { size } else { block_max };
+            if self.par.gdone >= BATCH || self.par.gcap >= BATCH_OUT {
+                self.par_submit(base + *r as u64);
+            }
+        }
+        if self.par.gdone > 0 {
+            self.par_submit(base + *r as u64);
+        }
+        Ok(())
+    }
+
+    /// Submit the complete blocks of `gbuf`; `end` is the input position just after `gbuf`.
+    fn par_submit(&mut self, end: u64) {
+        let p = &mut self.par;
+        let mut next = p.spares.raw.pop().unwrap_or_default();
+        next.clear();
+        next.extend_from_slice(&p.gbuf[p.gdone..]);
+        p.gbuf.truncate(p.gdone);
+        let raw = Arc::new(std::mem::replace(&mut p.gbuf, next));
+        let abs = end - (raw.len() + p.gbuf.len()) as u64;
+        p.gdone = 0;
+        p.gcap = 0;
+        let data = p.spares.out.pop().unwrap_or_default();
+        let (desc, dict, use_dict, r2) = (self.desc, self.dict.clone(), self.use_dict, raw.clone());
+        let task = Task::spawn(move || decode_batch(desc, &r2, dict, use_dict, data));
+        if self.lease.is_none() {
+            self.lease = Some(Lease::new(self.threads));
+        }
+        self.par.inflight.push_back(Batch { task, raw, abs });
+    }
+
+    /// Deliver the next block of the results: account it and put its output in `out`.
+    /// `Ok(false)` when nothing is in flight.
+    fn par_next(&mut self, base: u64) -> Result<bool> {
+        if self.par.cur.as_ref().is_some_and(|c| c.blocks.is_empty() && c.err.is_none()) {
+            let c = self.par.cur.take().expect("checked");
+            if let Ok(raw) = Arc::try_unwrap(c.raw) {
+                Spares::keep(&mut self.par.spares.raw, raw);
+            }
+        }
+        if self.par.cur.is_none() {
+            let Some(b) = self.par.inflight.pop_front() else { return Ok(false) };
+            let res = pool::wait_front(b.task, self.par.inflight.iter().map(|x| &x.task))?;
+            let out = pool::unwrap_or_clone_with(res, |o: &BatchOut| BatchOut {
+                data: o.data.clone(),
+                blocks: o.blocks.clone(),
+                err: o.err.clone(),
+            });
+            let old = std::mem::replace(&mut self.out, out.data);
+            Spares::keep(&mut self.par.spares.out, old);
+            self.out_pos = 0;
+            self.out_len = 0;
+            self.par.cur =
+                Some(Current { raw: b.raw, abs: b.abs, blocks: out.blocks.into(), raw_at: 0, out_at: 0, err: out.err });
+        }
+        let c = self.par.cur.as_mut().expect("current batch");
+        let at = (c.abs + c.raw_at as u64) as i64 - base as i64;
+        let Some((raw_end, out_end)) = c.blocks.pop_front() else {
+            let (_, e) = c.err.take().expect("a batch without blocks left ends with its error");
+            let mut e = e;
+            e.at = e.at.map(|a| a + at);
+            return Err(e);
+        };
+        let (o0, o1) = (c.out_at, out_end);
+        c.raw_at = raw_end;
+        c.out_at = out_end;
+        let out = std::mem::take(&mut self.out);
+        let res = self.account(&out[o0..o1], at);
+        self.out = out;
+        res?;
+        self.out_pos = o0;
+        self.out_len = o1;
+        Ok(true)
+    }
+
+    /// Input taken but not yet turned into delivered state (see `ParDec`).
+    fn par_in_flight(&self) -> Vec<u8> {
+        let p = &self.par;
+        let mut v = Vec::new();
+        if let Some(c) = &p.cur {
+            v.extend_from_slice(&c.raw[c.raw_at..]);
+        }
+        for b in &p.inflight {
+            v.extend_from_slice(&b.raw);
+        }
+        v.extend_from_slice(&p.gbuf);
+        v
     }
 
     /// Collect bytes of an `n`-byte field; true once `field[..n]` is complete.
@@ -289,6 +594,7 @@ impl Lz4FrameDecoder {
 
     fn run(&mut self, src: &[u8], dst: &mut [u8], r: &mut usize, w: &mut usize, run: &mut usize) -> Result<Status> {
         let dict = self.dict.clone();
+        let base = self.pos;
         loop {
             if self.out_pos < self.out_len {
                 let n = (self.out_len - self.out_pos).min(dst.len() - *w);
@@ -353,7 +659,31 @@ impl Lz4FrameDecoder {
                     self.start_frame(n, *r as i64 - n as i64)?;
                     *run = *w;
                 }
+                Stage::BlockSize if self.par_active() => {
+                    self.par_gather(src, r, base)?;
+                    if self.par_next(base)? {
+                        *run = *w;
+                        continue;
+                    }
+                    // Nothing in flight.
+                    self.par.cur = None;
+                    if self.par.stop {
+                        // Hand the header that stopped gathering to the sequential code.
+                        self.par.stop = false;
+                        let g = std::mem::take(&mut self.par.gbuf);
+                        if !g.is_empty() {
+                            self.field[..4].copy_from_slice(&g[..4]);
+                            self.have = 4;
+                        }
+                        // The header is in `field`, or still in `src`: either way the sequential
+                        // arm reads it next.
+                        self.par.handoff = g.is_empty();
+                        continue;
+                    }
+                    return Ok(Status::Ok);
+                }
                 Stage::BlockSize => {
+                    self.par.handoff = false;
                     let v = if self.have == 0 && src.len() - *r >= 4 {
                         *r += 4;
                         u32::from_le_bytes(src[*r - 4..*r].try_into().unwrap())
@@ -530,6 +860,12 @@ impl Lz4FrameDecoder {
                 d.out_len = pending.len();
             }
         }
+        if rd.remaining() > 0 {
+            d.threads = rd.u16("lz4 decoder threads")? as usize;
+            if !(2..=pool::MAX_THREADS).contains(&d.threads) {
+                return Err(Error::state("lz4 decoder threads out of bounds"));
+            }
+        }
         Ok(d)
     }
 }
@@ -541,8 +877,15 @@ impl Default for Lz4FrameDecoder {
 }
 
 impl DecoderCore for Lz4FrameDecoder {
-    fn set_param(&mut self, _p: codec_param, _v: i64) -> Result<()> {
-        Err(Error::unsupported("the LZ4 frame decoder has no parameters"))
+    fn set_param(&mut self, p: codec_param, v: i64) -> Result<()> {
+        match p {
+            CODEC_PARAM_THREADS => {
+                self.threads = (v as usize).clamp(1, pool::MAX_THREADS);
+                self.lease = None;
+                Ok(())
+            }
+            _ => Err(Error::unsupported("not an LZ4 frame decoder parameter")),
+        }
     }
 
     fn set_dict(&mut self, d: Option<Arc<Dict>>) -> Result<()> {
@@ -553,6 +896,7 @@ impl DecoderCore for Lz4FrameDecoder {
     fn decode(&mut self, src: &[u8], dst: &mut [u8]) -> Step {
         let (mut r, mut w, mut run) = (0, 0, 0);
         let res = self.run(src, dst, &mut r, &mut w, &mut run);
+        self.pos += r as u64;
         // Keep the history current: fold this call's direct output into it (once per call).
         if self.stage.in_frame() && self.desc.linked() {
             let tail = dict_tail(&self.dict, self.use_dict);
@@ -570,14 +914,22 @@ impl DecoderCore for Lz4FrameDecoder {
 
     fn reset(&mut self) {
         let dict = self.dict.take();
+        let threads = self.threads;
+        let lease = self.lease.take();
         *self = Lz4FrameDecoder::new();
         self.dict = dict;
+        self.threads = threads;
+        self.lease = lease;
     }
 
     fn try_clone(&self) -> Result<Box<dyn DecoderCore>> {
         let pending = &self.out[self.out_pos..self.out_len];
-        let mut out = Vec::new();
-        if !pending.is_empty() {
+        let (mut out, mut out_pos, mut out_len) = (Vec::new(), 0, pending.len());
+        if self.par.cur.is_some() {
+            // The rest of the current batch's output is still to be delivered from `out`.
+            out = self.out.clone();
+            (out_pos, out_len) = (self.out_pos, self.out_len);
+        } else if !pending.is_empty() {
             out = try_alloc_zeroed(self.desc.block_max(), "an LZ4 output block")?;
             out[..pending.len()].copy_from_slice(pending);
         }
@@ -595,9 +947,25 @@ impl DecoderCore for Lz4FrameDecoder {
             cbuf: self.cbuf.clone(),
             hist: self.hist.clone(),
             out,
-            out_pos: 0,
-            out_len: pending.len(),
+            out_pos,
+            out_len,
+            threads: self.threads,
+            par: self.par.clone(),
+            // Shared tasks keep running on the pool; the clone needs its own claim on it.
+            lease: (!self.par.inflight.is_empty()).then(|| Lease::new(self.threads)),
+            pos: self.pos,
         }))
+    }
+
+    fn marshal_in_flight(&self) -> Result<Option<(Vec<u8>, Vec<u8>)>> {
+        let input = self.par_in_flight();
+        if input.is_empty() {
+            return Ok(None);
+        }
+        // `marshal` writes the sequential state at the delivered boundary.
+        let mut w = StateWriter::new();
+        self.marshal(&mut w)?;
+        Ok(Some((w.into_inner(), input)))
     }
 
     fn marshal(&self, wr: &mut StateWriter) -> Result<()> {
@@ -637,6 +1005,10 @@ impl DecoderCore for Lz4FrameDecoder {
                 wr.bytes(self.hist.own());
             }
             wr.bytes(&self.out[self.out_pos..self.out_len]);
+        }
+        // Optional trailing field (absent = 1), so sequential states are unchanged.
+        if self.threads > 1 {
+            wr.u16(self.threads as u16);
         }
         Ok(())
     }

@@ -1,20 +1,26 @@
 //! LZ4 frame encoder over LZ4F (`LZ4F_compressBegin_usingCDict` / `LZ4F_compressUpdate` /
 //! `LZ4F_flush` / `LZ4F_compressEnd`).
 //!
+//! With `CODEC_PARAM_THREADS` > 1 and independent blocks, blocks are compressed concurrently
+//! on the shared pool (`crate::pool`), see [`ParEnc`]: byte-identical to the sequential path.
+//! Linked blocks depend on the previous 64 KiB, so they are always compressed sequentially.
+//!
 //! LZ4F needs `dstCapacity >= LZ4F_compressBound(n)` for every call, while our callers may
 //! give any output buffer, down to one byte. So each LZ4F call writes straight into the
 //! caller's buffer when the bound fits, and otherwise into an internal staging buffer that
 //! later calls drain. No input is taken while staged output is pending, so the staging
 //! buffer never holds more than one call's worth (a block, or a flush / frame end).
 
-use std::sync::Arc;
+use std::collections::VecDeque;
+use std::sync::{Arc, Mutex};
 
-use super::sys::{self, Cctx, FErr, Preferences};
+use super::sys::{self, Cctx, FErr, Preferences, Xxh32State};
 use super::{cdict_for, BLOCK_SIZES};
 use crate::abi::*;
 use crate::core::{Action, EncoderCore, Status, Step};
 use crate::dict::Dict;
 use crate::error::{try_alloc_zeroed, Error, Result};
+use crate::pool::{self, Lease, Task};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum FrameState {
@@ -47,7 +53,85 @@ pub struct Lz4FrameEncoder {
     staged: Vec<u8>,
     staged_pos: usize,
     staged_len: usize,
+    /// `CODEC_PARAM_THREADS` (0 and 1: sequential).
+    threads: usize,
+    spares: Spares,
+    /// Parallel state of the current frame (threads > 1, independent blocks).
+    par: Option<ParEnc>,
+    /// Held while this encoder may use the pool (from its first parallel frame on).
+    lease: Option<Lease>,
 }
+
+/// A compressed block from a worker: the LZ4F context and buffers it used (returned for
+/// reuse, so steady state allocates nothing) and where the block's bytes (size field, data,
+/// block checksum) are in `out`, or the LZ4F error. (In a mutex only because an LZ4F context
+/// may not be shared between threads; nothing locks it concurrently.)
+struct Done {
+    cctx: Cctx,
+    input: Vec<u8>,
+    out: Vec<u8>,
+    end: std::result::Result<usize, FErr>,
+}
+type BlockResult = Mutex<Option<Done>>;
+
+/// Contexts and buffers kept between blocks and frames of a parallel encoder.
+#[derive(Default)]
+struct Spares {
+    cctx: Vec<Cctx>,
+    input: Vec<Vec<u8>>,
+    out: Vec<Vec<u8>>,
+}
+
+/// Parallel frame compression. Input is gathered into batches of whole blocks (about `BATCH`
+/// bytes; a FLUSH or FINISH closes a batch and its partial last block); each batch is a pool
+/// task that compresses every block with its own LZ4F context as a frame of one block with the
+/// same preferences, keeping only the block. LZ4F compresses every independent
+/// block from a reset context (`LZ4F_compressBlock` / `LZ4F_compressBlockHC` re-initialise the
+/// stream, attaching the dictionary if any), so the block's bytes do not depend on the blocks
+/// before it, and LZ4F's own rules (store uncompressed when not smaller, block checksum) apply
+/// unchanged. The frame header comes from the encoder's own context (`LZ4F_compressBegin`), the
+/// end mark and content checksum (XXH32 of the input, computed here in order) are written
+/// here: the frame is byte-identical to the sequential encoder's.
+struct ParEnc {
+    /// Preferences of the one-block frames (no content size, no content checksum).
+    prefs: Preferences,
+    cdict: Option<Arc<sys::CDict>>,
+    /// The block being gathered.
+    cur: Vec<u8>,
+    /// Submitted blocks, in frame order.
+    inflight: VecDeque<Task<BlockResult>>,
+    xxh: Xxh32State,
+    /// Most tasks in flight.
+    limit: usize,
+}
+
+/// Compress `input` as blocks of `block` bytes (the last may be shorter), each as LZ4F would
+/// inside a frame with `prefs`, back to back into `out` (grown as needed); returns the end.
+fn compress_blocks(
+    cctx: &mut Cctx,
+    prefs: &Preferences,
+    cdict: Option<Arc<sys::CDict>>,
+    input: &[u8],
+    block: usize,
+    out: &mut Vec<u8>,
+) -> std::result::Result<usize, FErr> {
+    let mut header = [0u8; sys::HEADER_SIZE_MAX];
+    let mut pos = 0;
+    for chunk in input.chunks(block) {
+        let need = pos + sys::frame_compress_bound(chunk.len(), prefs);
+        if out.len() < need {
+            out.resize(need, 0);
+        }
+        // The one-block frame's header goes to a scratch buffer: only the block is kept.
+        cctx.begin(&mut header, prefs, cdict.clone())?;
+        pos += cctx.update(&mut out[pos..], chunk)?;
+        pos += cctx.flush(&mut out[pos..])?;
+    }
+    Ok(pos)
+}
+
+/// Input bytes per task: whole blocks, at least this much (small blocks are batched).
+const BATCH: usize = 256 << 10;
 
 fn lz4f_error(e: FErr, doing: &str) -> Error {
     Error::internal(format!("LZ4F {doing} failed: {}", e.name()))
@@ -81,6 +165,10 @@ impl Lz4FrameEncoder {
             staged: Vec::new(),
             staged_pos: 0,
             staged_len: 0,
+            threads: 1,
+            spares: Spares::default(),
+            par: None,
+            lease: None,
         })
     }
 
@@ -156,7 +244,168 @@ impl Lz4FrameEncoder {
         self.emit(dst, w, sys::HEADER_SIZE_MAX, |c, out| c.begin(out, &prefs, cdict), "frame header")?;
         self.state = FrameState::Open;
         self.total = 0;
+        self.par = None;
+        if self.threads > 1 && !self.linked {
+            let cdict = self.cctx_cdict()?;
+            let threads = self.threads;
+            let lease = self.lease.get_or_insert_with(|| Lease::new(threads));
+            let mut p = self.prefs;
+            p.frame_info.content_size = 0;
+            p.frame_info.content_checksum_flag = 0;
+            self.par = Some(ParEnc {
+                prefs: p,
+                cdict,
+                cur: Vec::new(),
+                inflight: VecDeque::new(),
+                xxh: Xxh32State::new(0),
+                limit: 2 * lease.threads(),
+            });
+        }
         Ok(())
+    }
+
+    fn cctx_cdict(&self) -> Result<Option<Arc<sys::CDict>>> {
+        match &self.dict {
+            Some(d) => Ok(Some(cdict_for(d)?)),
+            None => Ok(None),
+        }
+    }
+
+    /// Stage `bytes` as output (nothing may be staged yet) and deliver what fits.
+    fn stage(&mut self, bytes: &[u8], dst: &mut [u8], w: &mut usize) -> Result<()> {
+        debug_assert!(!self.has_staged());
+        if self.staged.len() < bytes.len() {
+            self.staged = try_alloc_zeroed(bytes.len(), "staged LZ4 output")?;
+        }
+        self.staged[..bytes.len()].copy_from_slice(bytes);
+        self.staged_pos = 0;
+        self.staged_len = bytes.len();
+        self.drain(dst, w);
+        Ok(())
+    }
+
+    /// Queue the gathered block as a task.
+    fn submit(&mut self) -> Result<()> {
+        let p = self.par.as_mut().expect("parallel frame");
+        let input = std::mem::take(&mut p.cur);
+        let mut cctx = match self.spares.cctx.pop() {
+            Some(c) => c,
+            None => Cctx::new().ok_or_else(|| Error::nomem("cannot allocate an LZ4F compression context"))?,
+        };
+        let mut out = self.spares.out.pop().unwrap_or_default();
+        let prefs = p.prefs;
+        let cdict = p.cdict.clone();
+        let block = BLOCK_SIZES[(self.block_size_id - 4) as usize];
+        p.inflight.push_back(Task::spawn(move || {
+            let end = compress_blocks(&mut cctx, &prefs, cdict, &input, block, &mut out);
+            Mutex::new(Some(Done { cctx, input, out, end }))
+        }));
+        Ok(())
+    }
+
+    /// Wait for the oldest task (helping) and stage its block.
+    fn collect(&mut self, dst: &mut [u8], w: &mut usize) -> Result<()> {
+        let p = self.par.as_mut().expect("parallel frame");
+        let front = p.inflight.pop_front().expect("a task in flight");
+        let res = pool::wait_front(front, p.inflight.iter())?;
+        let done = res.lock().unwrap_or_else(|e| e.into_inner()).take();
+        let Some(Done { cctx, mut input, out, end }) = done else {
+            return Err(Error::internal("LZ4 block result taken twice"));
+        };
+        self.spares.cctx.push(cctx);
+        input.clear();
+        self.spares.input.push(input);
+        let end = end.map_err(|e| lz4f_error(e, "compression"))?;
+        // The task's buffer becomes the staging buffer (no copy); the old one is reused.
+        debug_assert!(!self.has_staged());
+        let old = std::mem::replace(&mut self.staged, out);
+        if !old.is_empty() {
+            self.spares.out.push(old);
+        }
+        self.staged_pos = 0;
+        self.staged_len = end;
+        self.drain(dst, w);
+        Ok(())
+    }
+
+    /// The parallel counterpart of `run` after the frame header (see `ParEnc`).
+    fn run_par(&mut self, src: &[u8], dst: &mut [u8], action: Action, r: &mut usize, w: &mut usize) -> Result<Status> {
+        let block = self.block_size();
+        let batch = block * BATCH.div_ceil(block);
+        loop {
+            if !self.drain(dst, w) {
+                return Ok(Status::MoreOutput);
+            }
+            let p = self.par.as_mut().expect("parallel frame");
+            // Deliver finished blocks as they come; wait only when the pipeline is full.
+            if p.inflight.len() >= p.limit || p.inflight.front().is_some_and(|t| t.is_done()) {
+                self.collect(dst, w)?;
+                continue;
+            }
+            if *r < src.len() {
+                let n = (batch - p.cur.len()).min(src.len() - *r);
+                if let Some(pl) = self.pledged {
+                    if self.total + n as u64 > pl {
+                        return Err(Error::invalid(format!("more input than the pledged size of {pl} bytes")));
+                    }
+                }
+                let chunk = &src[*r..*r + n];
+                if p.cur.capacity() == 0 {
+                    if let Some(b) = self.spares.input.pop() {
+                        p.cur = b;
+                    }
+                    if p.cur.capacity() < batch {
+                        p.cur.try_reserve_exact(batch).map_err(|_| Error::nomem("cannot buffer LZ4 blocks"))?;
+                    }
+                }
+                p.cur.extend_from_slice(chunk);
+                if self.content_checksum {
+                    p.xxh.update(chunk);
+                }
+                *r += n;
+                self.total += n as u64;
+                if p.cur.len() == batch {
+                    self.submit()?;
+                }
+                continue;
+            }
+            // All input taken.
+            if action == Action::Continue {
+                return Ok(Status::Ok);
+            }
+            if !p.cur.is_empty() {
+                self.submit()?;
+                continue;
+            }
+            if !p.inflight.is_empty() {
+                self.collect(dst, w)?;
+                continue;
+            }
+            if action == Action::Flush {
+                return Ok(Status::Ok);
+            }
+            if let Some(pl) = self.pledged {
+                if self.total != pl {
+                    return Err(Error::invalid(format!("the frame holds {} bytes but {pl} were pledged", self.total)));
+                }
+            }
+            let mut end = [0u8; 8];
+            let n = if self.content_checksum {
+                end[4..].copy_from_slice(&p.xxh.digest().to_le_bytes());
+                8
+            } else {
+                4
+            };
+            self.par = None;
+            self.state = FrameState::Ended;
+            self.stage(&end[..n], dst, w)?;
+            if self.has_staged() {
+                return Ok(Status::MoreOutput);
+            }
+            self.state = FrameState::Idle;
+            self.pledged = None;
+            return Ok(Status::Ok);
+        }
     }
 
     fn run(&mut self, src: &[u8], dst: &mut [u8], action: Action, r: &mut usize, w: &mut usize) -> Result<Status> {
@@ -179,6 +428,9 @@ impl Lz4FrameEncoder {
             if self.has_staged() {
                 return Ok(Status::MoreOutput);
             }
+        }
+        if self.par.is_some() {
+            return self.run_par(src, dst, action, r, w);
         }
         let block = self.block_size();
         while *r < src.len() {
@@ -246,7 +498,12 @@ impl EncoderCore for Lz4FrameEncoder {
             CODEC_PARAM_CHECKSUM | CODEC_PARAM_LZ4_CONTENT_CHECKSUM => self.content_checksum = v != 0,
             CODEC_PARAM_LZ4_BLOCK_CHECKSUM => self.block_checksum = v != 0,
             CODEC_PARAM_LZ4_FAVOR_DEC_SPEED => self.favor_dec_speed = v != 0,
-            CODEC_PARAM_THREADS => {}
+            CODEC_PARAM_THREADS => {
+                self.threads = (v as usize).max(1);
+                if self.lease.as_ref().is_some_and(|l| l.threads() != self.threads) {
+                    self.lease = None;
+                }
+            }
             _ => return Err(Error::unsupported("not an LZ4 frame encoder parameter")),
         }
         Ok(())
@@ -276,6 +533,7 @@ impl EncoderCore for Lz4FrameEncoder {
     }
 
     fn reset(&mut self) {
+        self.par = None;
         self.state = FrameState::Idle;
         self.pledged = None;
         self.total = 0;

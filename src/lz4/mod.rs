@@ -51,8 +51,9 @@ pub fn frame_param_spec(p: codec_param) -> Option<ParamSpec> {
         | CODEC_PARAM_LZ4_CONTENT_CHECKSUM
         | CODEC_PARAM_LZ4_BLOCK_CHECKSUM
         | CODEC_PARAM_LZ4_FAVOR_DEC_SPEED => ParamSpec::enc(0, 1),
-        // Parallel compression is not implemented yet: only single-threaded values.
-        CODEC_PARAM_THREADS => ParamSpec::enc(0, 1),
+        // 0 and 1: sequential; more: parallel compression of independent blocks. (Decoders
+        // take 1..=256: `formats::decoder_param_spec`.)
+        CODEC_PARAM_THREADS => ParamSpec::enc(0, crate::pool::MAX_THREADS as i64),
         _ => return None,
     })
 }

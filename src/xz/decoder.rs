@@ -1,6 +1,7 @@
 //! The push-style decoder for .xz, raw LZMA2 and .lzma. One state machine, all of whose
 //! state is plain data: it clones with `derive(Clone)` and marshals field by field.
 
+use std::collections::VecDeque;
 use std::sync::Arc;
 
 use super::check::{check_size, crc32, Check, Sha256};
@@ -10,7 +11,8 @@ use super::payload::{decode_props, PStatus, Payload};
 use crate::abi::*;
 use crate::core::{DecoderCore, Status, Step};
 use crate::dict::Dict;
-use crate::error::{Error, Result};
+use crate::error::{try_alloc_zeroed, Error, Result};
+use crate::pool::{self, Lease, Task};
 use crate::state::{StateReader, StateWriter};
 
 pub(crate) const XZ_MAGIC: [u8; 6] = [0xFD, b'7', b'z', b'X', b'Z', 0];
@@ -178,6 +180,85 @@ pub struct XzDecoder {
     payload: Option<Payload>,
     /// .lzma: the current stream's header gave its size.
     alone_known: bool,
+    /// `CODEC_PARAM_THREADS` (xz only; 1: sequential).
+    threads: usize,
+    par: Par,
+    lease: Option<Lease>,
+    /// Input bytes taken so far (error offsets of blocks decoded in earlier calls).
+    pos: u64,
+}
+
+/// Largest block (compressed or uncompressed size) decoded in parallel; larger ones are
+/// decoded sequentially, in order, like blocks whose headers lack sizes.
+const PAR_BLOCK_MAX: u64 = 128 << 20;
+/// Most compressed plus uncompressed bytes in flight: the memory limit, within these bounds.
+const PAR_BUDGET_MIN: u64 = 32 << 20;
+const PAR_BUDGET_MAX: u64 = 512 << 20;
+
+/// Parallel decoding of .xz blocks. At a block boundary, blocks whose headers record both
+/// sizes (liblzma's multithreaded encoder writes them) and that lie complete in the call's
+/// input are taken whole and decoded as pool tasks, each by a sequential decoder of its own started at that block header (the same code:
+/// header checks, LZMA2, filters, the block's check), into a buffer of the declared size (plus
+/// one byte, where the sequential decoder also reports a block longer than declared). Results
+/// are delivered in order; a block's index record is added when its output has been delivered,
+/// so the index is verified as in the sequential path. A header without sizes, an oversized
+/// block or the index stops gathering; once everything before it is delivered the sequential
+/// code continues from there. So does a block that is not complete in the input: it is
+/// decoded sequentially as its bytes arrive, so output never waits for input that may not
+/// come (a truncated stream yields the same output as sequentially). A failed block delivers
+/// the output it decoded, then its error.
+///
+/// Between calls the sequential fields describe the state before the block being delivered.
+/// Marshal re-decodes that block sequentially up to the output already delivered (at most one
+/// block) and hands everything after that back as held input (`marshal_in_flight`).
+#[derive(Clone, Default)]
+struct Par {
+    inflight: VecDeque<XzBlock>,
+    cur: Option<XzCur>,
+    /// Bytes in flight (compressed + declared uncompressed).
+    budget: u64,
+    stop: bool,
+    /// The header that stopped gathering is next in the input, for the sequential code.
+    handoff: bool,
+}
+
+#[derive(Clone)]
+struct XzBlock {
+    task: Task<BlockOut>,
+    raw: Arc<Vec<u8>>,
+    abs: u64,
+    cost: u64,
+}
+
+struct BlockOut {
+    data: Vec<u8>,
+    /// Index record (unpadded size, uncompressed size) of a block decoded without error.
+    record: Option<(u64, u64)>,
+    err: Option<Error>,
+}
+
+#[derive(Clone)]
+struct XzCur {
+    raw: Arc<Vec<u8>>,
+    abs: u64,
+    data: Vec<u8>,
+    done: usize,
+    record: Option<(u64, u64)>,
+    err: Option<Error>,
+}
+
+/// Sizes recorded in a complete block header, `None` when absent or when the header does not
+/// parse (the sequential code then reports what is wrong with it).
+fn header_sizes(h: &[u8]) -> Option<(u64, u64)> {
+    let size = h.len();
+    let stored = u32::from_le_bytes(h[size - 4..].try_into().unwrap());
+    if crc32(&h[..size - 4]) != stored || h[1] & 0xC0 != 0xC0 {
+        return None;
+    }
+    let mut p = 2;
+    let comp = vli_read(&h[..size - 4], &mut p).ok()?;
+    let unc = vli_read(&h[..size - 4], &mut p).ok()?;
+    (comp > 0 && comp <= PAR_BLOCK_MAX && unc <= PAR_BLOCK_MAX).then_some((comp, unc))
 }
 
 fn corrupt(msg: impl Into<String>) -> Error {
@@ -254,6 +335,28 @@ pub(crate) fn parse_stream_header(h: &[u8]) -> Result<[u8; 2]> {
     Ok(flags)
 }
 
+/// Decode one whole block (a pool task) with the sequential decoder `d`, set at its header.
+fn decode_block(mut d: XzDecoder, raw: &[u8], unc: u64) -> BlockOut {
+    let mut data = match try_alloc_zeroed(unc as usize + 1, "a decoded xz block") {
+        Ok(v) => v,
+        Err(e) => return BlockOut { data: Vec::new(), record: None, err: Some(e.at(0)) },
+    };
+    let s = d.decode(raw, &mut data);
+    data.truncate(s.written);
+    match s.result {
+        Err(e) => BlockOut { data, record: None, err: Some(e) },
+        Ok(_) if s.read == raw.len() && d.st == St::BlockStart => {
+            let unpadded = d.header_size as u64 + d.comp + check_size(d.flags[1] & 15) as u64;
+            BlockOut { data, record: Some((unpadded, d.unc)), err: None }
+        }
+        Ok(_) => BlockOut {
+            data,
+            record: None,
+            err: Some(Error::internal("an xz block decoded in parallel did not end where its header said").at(0)),
+        },
+    }
+}
+
 impl XzDecoder {
     pub(crate) fn new(kind: Kind) -> XzDecoder {
         XzDecoder {
@@ -277,7 +380,136 @@ impl XzDecoder {
             index: IndexState::default(),
             payload: None,
             alone_known: false,
+            threads: 1,
+            par: Par::default(),
+            lease: None,
+            pos: 0,
         }
+    }
+
+    fn par_active(&self) -> bool {
+        self.threads > 1 && self.kind == Kind::Xz && !self.par.handoff
+    }
+
+    /// Submit the blocks that lie complete in `src` and record their sizes (see `Par`).
+    fn par_gather(&mut self, src: &[u8], r: &mut usize, base: u64) {
+        let limit = 2 * self.threads;
+        let csize = check_size(self.flags[1] & 15);
+        let budget = self.memlimit.clamp(PAR_BUDGET_MIN, PAR_BUDGET_MAX);
+        while !self.par.stop && self.par.inflight.len() < limit && self.par.budget < budget {
+            let rest = &src[*r..];
+            let block = match rest.first() {
+                None => break,
+                Some(0) => None,
+                Some(&b) => {
+                    let hsize = (b as usize + 1) * 4;
+                    rest.get(..hsize)
+                        .and_then(header_sizes)
+                        .and_then(|(comp, _)| rest.get(..hsize + (comp as usize).next_multiple_of(4) + csize))
+                }
+            };
+            let Some(block) = block else {
+                // The index, a header without sizes, or a block not complete in this input:
+                // the sequential code decodes it (streaming, as it always does).
+                self.par.stop = true;
+                break;
+            };
+            *r += block.len();
+            self.par_submit(block.to_vec(), base + *r as u64);
+        }
+    }
+
+    /// Submit a complete block; `end` is the input position just after it.
+    fn par_submit(&mut self, raw: Vec<u8>, end: u64) {
+        let raw = Arc::new(raw);
+        let hsize = (raw[0] as usize + 1) * 4;
+        let (_, unc) = header_sizes(&raw[..hsize]).expect("checked when gathered");
+        // A decoder for this block alone, numbered as the sequential one would number it.
+        let mut d = XzDecoder::new(Kind::Xz);
+        d.memlimit = self.memlimit;
+        d.flags = self.flags;
+        d.st = St::BlockHeader;
+        d.blocks.count = self.blocks.count + self.par.inflight.len() as u64 + self.par.cur.is_some() as u64;
+        let r2 = raw.clone();
+        let task = Task::spawn(move || decode_block(d, &r2, unc));
+        if self.lease.is_none() {
+            self.lease = Some(Lease::new(self.threads));
+        }
+        let cost = raw.len() as u64 + unc;
+        self.par.budget += cost;
+        let abs = end - raw.len() as u64;
+        self.par.inflight.push_back(XzBlock { task, raw, abs, cost });
+    }
+
+    /// Deliver output of the blocks in flight into `dst`. `Ok(None)` when nothing is in flight;
+    /// `Ok(Some(true))` when `dst` is full.
+    fn par_deliver(&mut self, dst: &mut [u8], w: &mut usize, base: u64) -> Result<Option<bool>> {
+        if self.par.cur.is_none() {
+            let Some(b) = self.par.inflight.pop_front() else { return Ok(None) };
+            self.par.budget -= b.cost;
+            let res = pool::wait_front(b.task, self.par.inflight.iter().map(|x| &x.task))?;
+            let out = pool::unwrap_or_clone_with(res, |o: &BlockOut| BlockOut {
+                data: o.data.clone(),
+                record: o.record,
+                err: o.err.clone(),
+            });
+            self.par.cur =
+                Some(XzCur { raw: b.raw, abs: b.abs, data: out.data, done: 0, record: out.record, err: out.err });
+        }
+        let c = self.par.cur.as_mut().expect("current block");
+        let n = (c.data.len() - c.done).min(dst.len() - *w);
+        dst[*w..*w + n].copy_from_slice(&c.data[c.done..c.done + n]);
+        c.done += n;
+        *w += n;
+        if c.done < c.data.len() {
+            return Ok(Some(true));
+        }
+        let c = self.par.cur.take().expect("current block");
+        if let Some(mut e) = c.err {
+            let shift = c.abs as i64 - base as i64;
+            e.at = e.at.map(|a| a + shift);
+            return Err(e);
+        }
+        let (unpadded, unc) = c.record.expect("a block without error has its record");
+        self.blocks.add(unpadded, unc);
+        Ok(Some(false))
+    }
+
+    /// The sequential state at the output delivered so far, and the input after it.
+    fn par_boundary(&self) -> Result<(XzDecoder, Vec<u8>)> {
+        let mut seq = self.clone();
+        seq.par = Par::default();
+        seq.lease = None;
+        seq.threads = 1;
+        let mut rest = Vec::new();
+        if let Some(c) = &self.par.cur {
+            // Re-decode the block being delivered up to what was delivered of it.
+            let mut scratch = try_alloc_zeroed(c.done, "re-decoding an xz block")?;
+            let mut read = 0;
+            while seq.par_re_decoded(&c.raw[read..], &mut scratch, &mut read)? {}
+            rest.extend_from_slice(&c.raw[read..]);
+        }
+        for b in &self.par.inflight {
+            rest.extend_from_slice(&b.raw);
+        }
+        seq.threads = self.threads;
+        Ok((seq, rest))
+    }
+
+    /// One sequential step of `par_boundary`'s re-decode into the rest of `scratch`; true
+    /// while more is needed.
+    fn par_re_decoded(&mut self, src: &[u8], scratch: &mut Vec<u8>, read: &mut usize) -> Result<bool> {
+        if scratch.is_empty() {
+            return Ok(false);
+        }
+        let s = self.decode(src, scratch);
+        *read += s.read;
+        s.result?;
+        scratch.drain(..s.written);
+        if s.read == 0 && s.written == 0 {
+            return Err(Error::internal("re-decoding an xz block made no progress"));
+        }
+        Ok(!scratch.is_empty())
     }
 
     fn initial(kind: Kind) -> St {
@@ -472,6 +704,7 @@ impl XzDecoder {
     }
 
     fn run(&mut self, src: &[u8], dst: &mut [u8], read: &mut usize, written: &mut usize) -> Result<Status> {
+        let base = self.pos;
         loop {
             match self.st {
                 St::StreamHeader => {
@@ -483,7 +716,24 @@ impl XzDecoder {
                     self.blocks = Sums::default();
                     self.st = St::BlockStart;
                 }
+                St::BlockStart if self.par_active() => {
+                    self.par_gather(src, read, base);
+                    match self.par_deliver(dst, written, base)? {
+                        Some(true) => return Ok(Status::MoreOutput),
+                        Some(false) => continue,
+                        None => {}
+                    }
+                    // Everything gathered is delivered.
+                    if *read == src.len() {
+                        self.par.stop = false;
+                        return Ok(Status::Ok);
+                    }
+                    // The next block (or the index) is for the sequential code.
+                    self.par.stop = false;
+                    self.par.handoff = true;
+                }
                 St::BlockStart => {
+                    self.par.handoff = false;
                     let Some(&b) = src.get(*read) else {
                         return Ok(Status::Ok);
                     };
@@ -514,8 +764,15 @@ impl XzDecoder {
                     if let Some(l) = left {
                         avail = avail.min(l.min(usize::MAX as u64) as usize);
                     }
+                    // At most one byte beyond the declared size, so a block longer than its
+                    // header says fails after the same output whatever the buffer sizes.
+                    let room = match self.unc_decl {
+                        Some(d) => (dst.len() - *written)
+                            .min(d.saturating_sub(self.unc).saturating_add(1).min(usize::MAX as u64) as usize),
+                        None => dst.len() - *written,
+                    };
                     let payload = self.payload.as_mut().expect("block has a payload");
-                    let (r, w, res) = payload.run(&src[*read..*read + avail], &mut dst[*written..]);
+                    let (r, w, res) = payload.run(&src[*read..*read + avail], &mut dst[*written..*written + room]);
                     let base = *read as i64;
                     let out = &dst[*written..*written + w];
                     self.check.update(out);
@@ -790,6 +1047,10 @@ impl XzDecoder {
         }
         let payload = if has_payload { Some(Payload::unmarshal(r, memlimit)?) } else { None };
         let alone_known = r.bool("known .lzma size")?;
+        let threads = if r.remaining() > 0 { r.u16("xz decoder threads")? as usize } else { 1 };
+        if threads == 0 || threads > pool::MAX_THREADS || (threads > 1 && kind != Kind::Xz) {
+            return Err(Error::state("xz decoder threads out of bounds"));
+        }
         Ok(XzDecoder {
             kind,
             memlimit,
@@ -811,6 +1072,10 @@ impl XzDecoder {
             index,
             payload,
             alone_known,
+            threads,
+            par: Par::default(),
+            lease: None,
+            pos: 0,
         })
     }
 
@@ -824,6 +1089,10 @@ impl DecoderCore for XzDecoder {
     fn set_param(&mut self, p: codec_param, v: i64) -> Result<()> {
         match p {
             CODEC_PARAM_MEMLIMIT => self.memlimit = v as u64,
+            CODEC_PARAM_THREADS if self.kind == Kind::Xz => {
+                self.threads = (v as usize).clamp(1, pool::MAX_THREADS);
+                self.lease = None;
+            }
             CODEC_PARAM_XZ_DICT_SIZE if self.kind == Kind::Raw => self.raw_dict = v as u32,
             CODEC_PARAM_XZ_DELTA_DIST if self.kind == Kind::Raw => self.raw_delta = v as u32,
             CODEC_PARAM_XZ_BCJ_X86 if self.kind == Kind::Raw => self.raw_bcj = v != 0,
@@ -844,7 +1113,9 @@ impl DecoderCore for XzDecoder {
 
     fn decode(&mut self, src: &[u8], dst: &mut [u8]) -> Step {
         let (mut read, mut written) = (0, 0);
-        match self.run(src, dst, &mut read, &mut written) {
+        let res = self.run(src, dst, &mut read, &mut written);
+        self.pos += read as u64;
+        match res {
             Ok(st) => Step::ok(read, written, st),
             Err(e) => Step::err(read, written, e),
         }
@@ -861,8 +1132,10 @@ impl DecoderCore for XzDecoder {
 
     fn reset(&mut self) {
         let keep = (self.memlimit, self.raw_dict, self.raw_delta, self.raw_bcj, self.dict.take());
+        let (threads, lease) = (self.threads, self.lease.take());
         *self = XzDecoder::new(self.kind);
         (self.memlimit, self.raw_dict, self.raw_delta, self.raw_bcj, self.dict) = keep;
+        (self.threads, self.lease) = (threads, lease);
     }
 
     fn try_clone(&self) -> Result<Box<dyn DecoderCore>> {
@@ -904,6 +1177,21 @@ impl DecoderCore for XzDecoder {
             p.marshal(w);
         }
         w.bool(self.alone_known);
+        // Optional trailing field (absent = 1), so sequential states are unchanged.
+        if self.threads > 1 {
+            w.u16(self.threads as u16);
+        }
         Ok(())
+    }
+
+    fn marshal_in_flight(&self) -> Result<Option<(Vec<u8>, Vec<u8>)>> {
+        let p = &self.par;
+        if p.cur.is_none() && p.inflight.is_empty() {
+            return Ok(None);
+        }
+        let (seq, rest) = self.par_boundary()?;
+        let mut w = StateWriter::new();
+        seq.marshal(&mut w)?;
+        Ok(Some((w.into_inner(), rest)))
     }
 }

@@ -1,0 +1,214 @@
+//! Parallel paths: speed with CODEC_PARAM_THREADS = 2 against the same path with one thread,
+//! on the same data in the same process (`common::race` interleaves the contenders and keeps
+//! the best round of each). Every parallel result is checked against the one-thread result
+//! (same compressed bytes where the format promises it, same decoded bytes).
+//!
+//! `cargo bench --bench parallel` (CODEC_BENCH_DATA / CODEC_BENCH_LIMIT / CODEC_BENCH_ROUNDS as
+//! in benches/common).
+
+mod common;
+
+use codec::abi::*;
+use codec::{Action, Decoder, Encoder, Format, Status};
+
+const OUT_CHUNK: usize = 4 << 20;
+
+fn encode(f: Format, params: &[(codec_param, i64)], data: &[u8]) -> Vec<u8> {
+    let mut e = Encoder::new(f).unwrap();
+    for &(p, v) in params {
+        e.set_param(p, v).unwrap();
+    }
+    let mut out = Vec::with_capacity(data.len() / 2 + OUT_CHUNK);
+    let mut buf = vec![0u8; OUT_CHUNK];
+    let mut pos = 0;
+    loop {
+        let s = e.encode(&data[pos..], &mut buf, Action::Finish);
+        pos += s.read;
+        out.extend_from_slice(&buf[..s.written]);
+        if s.result.unwrap() == Status::Ok {
+            return out;
+        }
+    }
+}
+
+/// Decode all of `comp` into `out` (which must be exactly the content size), the whole input
+/// per call and at most `OUT_CHUNK` bytes of output per call.
+fn decode_into(f: Format, threads: i64, comp: &[u8], out: &mut [u8]) {
+    let mut d = Decoder::new(Some(f)).unwrap();
+    d.set_param(CODEC_PARAM_THREADS, threads).unwrap();
+    let (mut pos, mut w) = (0, 0);
+    loop {
+        let end = (w + OUT_CHUNK).min(out.len());
+        let s = d.decode(&comp[pos..], &mut out[w..end]);
+        pos += s.read;
+        w += s.written;
+        match s.result.unwrap() {
+            Status::Ok | Status::FrameEnd if pos == comp.len() && s.written == 0 => break,
+            _ => {}
+        }
+    }
+    assert_eq!(w, out.len());
+    assert!(d.at_frame_edge());
+}
+
+/// CPU seconds this process has used (user + system), from /proc/self/stat (0 elsewhere).
+fn cpu_seconds() -> f64 {
+    let Ok(s) = std::fs::read_to_string("/proc/self/stat") else { return 0.0 };
+    let f: Vec<&str> = s.rsplit(')').next().unwrap_or("").split_whitespace().collect();
+    let ticks = |i: usize| f.get(i).and_then(|v| v.parse::<f64>().ok()).unwrap_or(0.0);
+    (ticks(11) + ticks(12)) / 100.0
+}
+
+/// Wrap a contender to measure the cores it actually got: CPU time over wall time across all
+/// its rounds (close to 2 when two threads ran; lower when the machine was busy).
+struct Usage {
+    cpu: f64,
+    wall: f64,
+}
+
+impl Usage {
+    fn new() -> Usage {
+        Usage { cpu: 0.0, wall: 0.0 }
+    }
+    fn run(&mut self, f: impl FnOnce()) {
+        let (c, t) = (cpu_seconds(), std::time::Instant::now());
+        f();
+        self.wall += t.elapsed().as_secs_f64();
+        self.cpu += cpu_seconds() - c;
+    }
+    fn cores(&self) -> String {
+        if self.wall > 0.0 && self.cpu > 0.0 {
+            format!("{:.2}", self.cpu / self.wall)
+        } else {
+            "n/a".into()
+        }
+    }
+}
+
+/// `$CODEC_BENCH_ONLY`: run only the rows whose name contains it (quick checks).
+fn want(name: &str) -> bool {
+    std::env::var("CODEC_BENCH_ONLY").map_or(true, |f| name.contains(&f))
+}
+
+fn row(name: &str, bytes: usize, t: &[std::time::Duration], u1: &Usage, u: &Usage) -> Vec<String> {
+    let (a, b) = (common::mbps(bytes, t[0]), common::mbps(bytes, t[1]));
+    let cost = if u1.cpu > 0.0 { format!("{:.2}", u.cpu / u1.cpu) } else { "n/a".into() };
+    eprintln!("parallel: {name}: {a:.0} -> {b:.0} MB/s ({:.2}x, cores used {}, CPU time x{cost})", b / a, u.cores());
+    vec![name.to_string(), format!("{a:.0}"), format!("{b:.0}"), format!("{:.2}×", b / a), u.cores(), cost]
+}
+
+fn main() {
+    let samples = common::samples();
+    let all = common::concatenated(&samples);
+    let mut rows = Vec::new();
+
+    // LZ4 frame compression, independent blocks: must be byte-identical.
+    for (level, bs, cap) in
+        [(1, 4 << 20, usize::MAX), (1, 64 << 10, usize::MAX), (9, 4 << 20, 32 << 20), (9, 64 << 10, 32 << 20)]
+    {
+        let name = format!("LZ4 frame compress, level {level}, {} KiB independent blocks", bs >> 10);
+        if !want(&name) {
+            continue;
+        }
+        let data = &all[..all.len().min(cap)];
+        let p = |t: i64| {
+            vec![
+                (CODEC_PARAM_LEVEL, level),
+                (CODEC_PARAM_LZ4_BLOCK_SIZE, bs),
+                (CODEC_PARAM_LZ4_LINKED_BLOCKS, 0),
+                (CODEC_PARAM_THREADS, t),
+            ]
+        };
+        let (p1, p2) = (p(1), p(2));
+        assert!(
+            encode(Format::Lz4Frame, &p1, data) == encode(Format::Lz4Frame, &p2, data),
+            "LZ4 parallel output differs"
+        );
+        let (mut u1, mut u) = (Usage::new(), Usage::new());
+        let t = common::race(&mut [&mut || u1.run(|| drop(encode(Format::Lz4Frame, &p1, data))), &mut || {
+            u.run(|| drop(encode(Format::Lz4Frame, &p2, data)))
+        }]);
+        rows.push(row(&name, data.len(), &t, &u1, &u));
+    }
+
+    // LZ4 frame decoding, independent blocks.
+    for bs in [4 << 20, 64 << 10] {
+        let name = format!("LZ4 frame decode, {} KiB independent blocks", bs >> 10);
+        if !want(&name) {
+            continue;
+        }
+        let p = [(CODEC_PARAM_LEVEL, 1), (CODEC_PARAM_LZ4_BLOCK_SIZE, bs), (CODEC_PARAM_LZ4_LINKED_BLOCKS, 0)];
+        let comp = encode(Format::Lz4Frame, &p, &all);
+        let mut out1 = vec![0u8; all.len()];
+        let mut out2 = vec![0u8; all.len()];
+        decode_into(Format::Lz4Frame, 2, &comp, &mut out2);
+        assert!(out2 == all);
+        let (mut u1, mut u) = (Usage::new(), Usage::new());
+        let t = common::race(&mut [&mut || u1.run(|| decode_into(Format::Lz4Frame, 1, &comp, &mut out1)), &mut || {
+            u.run(|| decode_into(Format::Lz4Frame, 2, &comp, &mut out2))
+        }]);
+        rows.push(row(&name, all.len(), &t, &u1, &u));
+    }
+
+    // xz: streams from our multithreaded encoder (blocks record their sizes).
+    let xz_data = &all[..all.len().min(24 << 20)];
+    let xp = |t: i64| vec![(CODEC_PARAM_LEVEL, 6), (CODEC_PARAM_THREADS, t), (CODEC_PARAM_XZ_BLOCK_SIZE, 3 << 20)];
+    if want("xz decode") {
+        let xz = encode(Format::Xz, &xp(2), xz_data);
+        let mut out1 = vec![0u8; xz_data.len()];
+        let mut out2 = vec![0u8; xz_data.len()];
+        decode_into(Format::Xz, 2, &xz, &mut out2);
+        assert!(out2 == xz_data);
+        let (mut u1, mut u) = (Usage::new(), Usage::new());
+        let t = common::race(&mut [&mut || u1.run(|| decode_into(Format::Xz, 1, &xz, &mut out1)), &mut || {
+            u.run(|| decode_into(Format::Xz, 2, &xz, &mut out2))
+        }]);
+        rows.push(row("xz decode (preset 6, 3 MiB blocks, made by the MT encoder)", xz_data.len(), &t, &u1, &u));
+    }
+
+    // zstd workers (zstdmt): nbWorkers 0 against 2.
+    for level in [3, 9] {
+        if !want("zstd") {
+            continue;
+        }
+        let data = &all[..all.len().min(if level > 3 { 32 << 20 } else { usize::MAX })];
+        let p0 = [(CODEC_PARAM_LEVEL, level), (CODEC_PARAM_THREADS, 0)];
+        let p2 = [(CODEC_PARAM_LEVEL, level), (CODEC_PARAM_THREADS, 2)];
+        let (mut u1, mut u) = (Usage::new(), Usage::new());
+        let t = common::race(&mut [&mut || u1.run(|| drop(encode(Format::Zstd, &p0, data))), &mut || {
+            u.run(|| drop(encode(Format::Zstd, &p2, data)))
+        }]);
+        rows.push(row(&format!("zstd compress, level {level}, nbWorkers 0 vs 2"), data.len(), &t, &u1, &u));
+    }
+
+    // xz multithreaded encoder: threads 1 (single-threaded encoder) against 2.
+    if want("xz compress") {
+        let data = &all[..all.len().min(12 << 20)];
+        let p1 = [(CODEC_PARAM_LEVEL, 3), (CODEC_PARAM_THREADS, 1)];
+        let p2 = [(CODEC_PARAM_LEVEL, 3), (CODEC_PARAM_THREADS, 2), (CODEC_PARAM_XZ_BLOCK_SIZE, 3 << 20)];
+        let (mut u1, mut u) = (Usage::new(), Usage::new());
+        let t = common::race(&mut [&mut || u1.run(|| drop(encode(Format::Xz, &p1, data))), &mut || {
+            u.run(|| drop(encode(Format::Xz, &p2, data)))
+        }]);
+        rows.push(row("xz compress, preset 3, threads 1 vs 2 (3 MiB blocks)", data.len(), &t, &u1, &u));
+    }
+
+    let input = if samples.len() == 1 && samples[0].name == "generated" {
+        "generated data".to_string()
+    } else {
+        format!(
+            "the Silesia subset concatenated ({:.1} MB; some rows use a prefix, see MB/s basis)",
+            all.len() as f64 / 1e6
+        )
+    };
+    common::table(
+        "Parallel paths: 1 thread against 2",
+        &format!(
+            "Input: {input}. MB/s of uncompressed data; best of {} interleaved rounds. Decoders get the whole input and 4 MiB of output room per call. Speed-up = threads=2 / threads=1 on this {}-core machine. Cores used = CPU time / wall time of the threads=2 rounds: near 2 when the machine gave both cores, near 1 when other work held one. CPU time threads=2 / threads=1: the parallel path's total work relative to one thread (copies, synchronisation); on two idle cores its speed-up is at most 2 / that.",
+            common::rounds(),
+            std::thread::available_parallelism().map_or(0, |n| n.get())
+        ),
+        &["path", "threads=1 MB/s", "threads=2 MB/s", "speed-up", "cores used (threads=2)", "CPU time, threads=2 / threads=1"],
+        &rows,
+    );
+}
