@@ -67,6 +67,11 @@ fn golden_vectors() {
     assert_eq!(encode_all(&mut e, &lorem, 1000, 1000, Action::Flush), v.to_vec());
     // An empty page is not a block: flushing nothing emits nothing.
     assert!(encode_all(&mut e, &[], 1, 100, Action::Flush).is_empty());
+    // python-lz4's test_known_decompress_4: three blocks with history across them, page 128.
+    let v4 = b"%\x00\x00\x00\xff\x0bLorem ipsum dolor sit amet\x1a\x00NPit am\n\x00\x00\x00\x0fh\x00hP sit \x05\x00\x00\x00@amet";
+    let lorem10 = b"Lorem ipsum dolor sit amet".repeat(10);
+    assert_eq!(dec_all(128, 4, None, v4).unwrap(), (lorem10.clone(), true));
+    assert_eq!(run(&mut decoder(128, 4, None), v4, 1, 1).unwrap(), (lorem10, true));
 }
 
 fn blocks_of(stream: &[u8], width: usize) -> Vec<&[u8]> {
