@@ -4,6 +4,8 @@
 #   make demo       build and run the end-to-end demo
 #   make test       every test: Rust, C (plain, valgrind, ASan/UBSan, installed tree), Python
 #   make bench      benchmarks -> bench/RESULTS.md
+#   make fuzz       every fuzz target for FUZZ_SECONDS (default 60) each -> docs/fuzzing.md
+#   make fuzz-smoke regression replay + a short run of every fuzz target (CI)
 #   make install    PREFIX=/usr/local LIBDIR=$(PREFIX)/lib INCLUDEDIR=$(PREFIX)/include DESTDIR=
 #   make header     regenerate include/codec.h after changing the C surface
 
@@ -35,7 +37,8 @@ export CODEC_REQUIRE_ALL_FORMATS := 1
 export CODEC_STRICT_FORMATS := 1
 
 .PHONY: all lib examples demo test test-rust test-c test-c-plain test-c-valgrind test-c-asan \
-        test-install test-python test-go test-codecat bench install uninstall header clean venv
+        test-install test-python test-go test-codecat bench install uninstall header clean venv \
+        fuzz fuzz-build fuzz-corpus fuzz-smoke
 
 all: lib examples
 
@@ -156,6 +159,39 @@ test-go: lib
 # parameters, dictionaries, flushes, errors, and kill -9 / resume with --state.
 test-codecat: examples
 	$(PYTHON) tests/codecat_test.py $(B)/bin/codecat
+
+# ---------------------------------------------------------------- fuzzing
+# libFuzzer through the libfuzzer-sys crate, on stable Rust (RUSTC_BOOTSTRAP=1 unlocks the
+# sanitizer flag): coverage-instrumented Rust, AddressSanitizer. fuzz/ is its own workspace
+# with its own target directory. See docs/fuzzing.md.
+FUZZ_SECONDS ?= 60
+FUZZ_SMOKE_SECONDS ?= 45
+FUZZ_TARGETS ?= decode_zstd decode_lz4 decode_lz4blocks decode_xz decode_lzma2 decode_lzma decode_auto \
+                unmarshal dict_load roundtrip
+FUZZ_TRIPLE := x86_64-unknown-linux-gnu
+FUZZ_RUSTFLAGS := -Cpasses=sancov-module -Cllvm-args=-sanitizer-coverage-level=4 \
+	-Cllvm-args=-sanitizer-coverage-inline-8bit-counters -Cllvm-args=-sanitizer-coverage-pc-table \
+	-Cllvm-args=-sanitizer-coverage-trace-compares --cfg fuzzing -Zsanitizer=address
+
+# The cc crate compiles the bundled C libraries with AddressSanitizer too (not with coverage).
+# GCC's use-after-scope instrumentation reports a false positive in zstd's optimal parser
+# (ZSTD_selectBtGetAllMatches: a const local table that GCC places in .rodata keeps its
+# scope poisoning), so that one check is off for C.
+FUZZ_CFLAGS := -fno-sanitize-address-use-after-scope
+
+fuzz-build:
+	cd fuzz && RUSTC_BOOTSTRAP=1 RUSTFLAGS="$(FUZZ_RUSTFLAGS)" CFLAGS_x86_64_unknown_linux_gnu="$(FUZZ_CFLAGS)" $(CARGO) build --release --target $(FUZZ_TRIPLE) --bins
+
+# The seed corpus is generated from valid streams of every format, not committed.
+fuzz-corpus: fuzz-build
+	rm -rf fuzz/corpus/seed
+	ASAN_OPTIONS=detect_leaks=0 fuzz/target/$(FUZZ_TRIPLE)/release/gen_corpus fuzz/corpus/seed
+
+fuzz: fuzz-corpus
+	fuzz/run.sh $(FUZZ_SECONDS) $(FUZZ_TARGETS)
+
+fuzz-smoke: fuzz-corpus
+	fuzz/run.sh $(FUZZ_SMOKE_SECONDS) $(FUZZ_TARGETS)
 
 # ---------------------------------------------------------------- benchmarks
 bench: lib venv
