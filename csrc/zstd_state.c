@@ -406,7 +406,10 @@ int codec_zs_restore(ZSTD_DCtx *d, const codec_zs_state *s, int *bad_field)
     CHECK_MAX(CODEC_ZS_OUT_START, f[CODEC_ZS_OUT_END]);
     if (mid) {
         if (f[CODEC_ZS_IN_BUFF_SIZE] < f[CODEC_ZS_F_BLOCK_SIZE_MAX] || f[CODEC_ZS_IN_BUFF_SIZE] < 4) BAD(CODEC_ZS_IN_BUFF_SIZE);
-        if (f[CODEC_ZS_F_BLOCK_SIZE_MAX] == 0) BAD(CODEC_ZS_F_BLOCK_SIZE_MAX);
+        /* zstd sets blockSizeMax = MIN(frame window, ZSTD_BLOCKSIZE_MAX, maxBlockSizeParam), before
+         * raising the window to at least 1 KiB: a single-segment frame that declares no content
+         * has blockSizeMax 0 (only empty blocks pass zstd's size checks then). */
+        if (f[CODEC_ZS_F_BLOCK_SIZE_MAX] > f[CODEC_ZS_F_WINDOW_SIZE]) BAD(CODEC_ZS_F_BLOCK_SIZE_MAX);
     }
     if (f[CODEC_ZS_STREAM_STAGE] == zdss_load && f[CODEC_ZS_IN_POS] > f[CODEC_ZS_EXPECTED]) BAD(CODEC_ZS_IN_POS);
     if (f[CODEC_ZS_STREAM_STAGE] != zdss_load && s->in_len) BAD(CODEC_ZS_IN_POS);

@@ -407,3 +407,44 @@ fn state_info_reads_offsets_without_the_dictionary() {
     assert_eq!(unsafe { codec_state_info(bad.as_ptr(), bad.len(), &mut h) }, CODEC_E_STATE);
     assert_eq!(h, codec_state_header::default());
 }
+
+/// Found by fuzzing (decode_zstd): a single-segment frame declaring no content has a window of
+/// 0 and zstd sets its block size limit to 0; a state marshalled inside such a frame was
+/// refused on restore ("frame block size out of range"). Marshal / unmarshal at every byte of
+/// frames with tiny declared contents.
+#[test]
+fn marshal_inside_frames_declaring_tiny_contents() {
+    let mut frames: Vec<Vec<u8>> = vec![
+        // magic, FHD single segment + 1-byte content size 0, last raw block of 0 bytes
+        vec![0x28, 0xB5, 0x2F, 0xFD, 0x20, 0x00, 0x01, 0x00, 0x00],
+    ];
+    for n in [0usize, 1, 3] {
+        let mut e = Encoder::new(Format::Zstd).unwrap();
+        e.set_pledged_size(n as u64).unwrap();
+        frames.push(encode_all(&mut e, &text(n, 1)));
+    }
+    for z in frames {
+        for cut in 0..=z.len() {
+            let mut d = Decoder::new(Some(Format::Zstd)).unwrap();
+            let mut buf = [0u8; 16];
+            let s = d.decode(&z[..cut], &mut buf);
+            s.result.unwrap();
+            let mut out = buf[..s.written].to_vec();
+            let blob = d.marshal().unwrap();
+            let mut r = Decoder::unmarshal(&blob, None).unwrap_or_else(|e| panic!("cut {cut} of {z:02x?}: {e}"));
+            let mut pos = s.read;
+            loop {
+                let s = r.decode(&z[pos..], &mut buf);
+                pos += s.read;
+                out.extend_from_slice(&buf[..s.written]);
+                if s.result.unwrap() == Status::Ok && pos == z.len() && s.written == 0 {
+                    break;
+                }
+            }
+            assert!(r.at_frame_edge());
+            let mut whole = vec![0u8; 16];
+            let n = decompress(Some(Format::Zstd), &z, &mut whole, None).unwrap();
+            assert_eq!(out, whole[..n]);
+        }
+    }
+}
