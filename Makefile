@@ -93,11 +93,11 @@ test-rust:
 
 test-c: test-c-plain test-c-valgrind test-c-asan
 
-$(B)/tests/%: tests/c/%.c tests/c/check.h include/codec.h lib
+$(B)/tests/%: tests/c/%.c $(wildcard tests/c/*.h) include/codec.h lib
 	@mkdir -p $(B)/tests
 	$(CC) $(CFLAGS_STRICT) -Iinclude -Itests/c -o $@ $< -L$(B)/lib -lcodec -lpthread -Wl,-rpath,'$$ORIGIN/../lib'
 
-$(B)/tests/%.asan: tests/c/%.c tests/c/check.h include/codec.h lib
+$(B)/tests/%.asan: tests/c/%.c $(wildcard tests/c/*.h) include/codec.h lib
 	@mkdir -p $(B)/tests
 	$(CC) $(CFLAGS_STRICT) -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer \
 		-Iinclude -Itests/c -o $@ $< -L$(B)/lib -lcodec -lpthread -Wl,-rpath,'$$ORIGIN/../lib'

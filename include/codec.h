@@ -758,7 +758,8 @@ codec_status codec_decoder_format(const struct codec_decoder *d, codec_format *o
 /**
  * True when the input given so far ends at a frame boundary and all output has been
  * delivered, so the stream may legitimately end here. A caller whose input ends while this is
- * false has a truncated stream. False for NULL.
+ * false has a truncated stream. False for NULL, and false after an error (until
+ * `codec_decoder_reset`) or a panic: a failed decoder never vouches for its stream.
  * Thread safety: one thread at a time per decoder.
  */
 bool codec_decoder_at_frame_edge(const struct codec_decoder *d);

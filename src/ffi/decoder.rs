@@ -200,12 +200,15 @@ pub unsafe extern "C" fn codec_decoder_format(d: *const codec_decoder, out: *mut
 
 /// True when the input given so far ends at a frame boundary and all output has been
 /// delivered, so the stream may legitimately end here. A caller whose input ends while this is
-/// false has a truncated stream. False for NULL.
+/// false has a truncated stream. False for NULL, and false after an error (until
+/// `codec_decoder_reset`) or a panic: a failed decoder never vouches for its stream.
 /// Thread safety: one thread at a time per decoder.
 #[no_mangle]
 pub unsafe extern "C" fn codec_decoder_at_frame_edge(d: *const codec_decoder) -> bool {
     // SAFETY: `d` is NULL or a live decoder (caller contract).
-    ffi_boundary!(|_| false, { unsafe { ptr::handle(d) }.is_ok_and(|h| h.dec.at_frame_edge()) })
+    ffi_boundary!(|_| false, {
+        unsafe { ptr::handle(d) }.is_ok_and(|h| !h.slot.is_poisoned() && h.dec.at_frame_edge())
+    })
 }
 
 /// Total bytes consumed (`*consumed`) and produced (`*produced`) since the decoder was created
