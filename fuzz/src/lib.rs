@@ -30,7 +30,9 @@ use codec::abi::*;
 use codec::{Action, Decoder, Dict, Encoder, Error, ErrorKind, Format, Status};
 
 /// Output beyond this is not decoded (bounds time and memory on decompression bombs).
-pub const OUT_CAP: usize = 1 << 20;
+pub const OUT_CAP: usize = 1 << 18;
+/// Decode calls per run beyond which the run counts as capped (1-byte buffers on a bomb).
+pub const CALL_CAP: usize = 100_000;
 /// Calls without progress (given input and room) before the decoder is declared stuck.
 const STALL_MAX: usize = 64;
 
@@ -268,7 +270,7 @@ pub fn run(mut dec: Decoder, data: &[u8], plan: &Plan) -> Outcome {
             Ok(Status::Ok) if pos == data.len() && s.written == 0 => break,
             Ok(_) => {}
         }
-        if out.len() > OUT_CAP {
+        if out.len() > OUT_CAP || calls > CALL_CAP {
             return Outcome { out, err: None, capped: true, edge: false, frames };
         }
         if progress == 0 && (n > 0 || pos == data.len()) {
