@@ -98,6 +98,16 @@ size_t codec_zs_fingerprint(char *buf, size_t cap)
 
 size_t codec_zs_state_struct_size(void) { return sizeof(codec_zs_state); }
 
+long codec_zs_loading_header(const ZSTD_DCtx *d, const unsigned char **p)
+{
+    *p = NULL;
+    if (!codec_zs_layout_ok()) return -1;
+    if (d->streamStage == zdss_init) return 0;
+    if (d->streamStage != zdss_loadHeader || d->lhSize > sizeof d->headerBuffer) return -1;
+    *p = (const unsigned char *)d->headerBuffer;
+    return (long)d->lhSize;
+}
+
 /* ------------------------------------------------------------------ helpers */
 
 static const char *dict_base(const ZSTD_DCtx *d, size_t *size)

@@ -448,3 +448,51 @@ fn marshal_inside_frames_declaring_tiny_contents() {
         }
     }
 }
+
+/// Found by fuzzing (decode_zstd): an invalid frame header (reserved bit set) whose bytes after
+/// the magic look like a legacy v0.7 magic (0xFD2FB527) was refused or silently handed to
+/// zstd's legacy decoder depending on how the input was chunked: zstd tests the *call's* input
+/// for a legacy magic before reporting a bad header that arrived in pieces. Every split of such
+/// headers must be refused, the same way.
+#[test]
+fn invalid_headers_are_refused_however_they_are_split() {
+    let streams: Vec<Vec<u8>> = vec![
+        // reserved bit (0x08) in the descriptor; then b5 2f fd ... reads as a legacy magic
+        vec![0x28, 0xb5, 0x2f, 0xfd, 0x2b, 0x27, 0xb5, 0x2f, 0xfd, 0xb5, 0x00, 0x2f, 0xfd, 0x00, 0x00, 0x00, 0x08, 0x61, 0x01, 0x20, 0xfc, 0x2b, 0x20, 0x04, 0xea],
+        // descriptor 0x0c (reserved bit + checksum), window byte 0x27 then a legacy v0.7 magic
+        vec![0x28, 0xb5, 0x2f, 0xfd, 0x0c, 0x27, 0xb5, 0x2f, 0xfd, 0x01, 0x00, 0x00, 0xaa, 0xbb],
+        // window log 10 + 25 = 35 (beyond zstd's maximum), then a legacy v0.5 magic
+        vec![0x28, 0xb5, 0x2f, 0xfd, 0x00, 0xc8, 0x25, 0xb5, 0x2f, 0xfd, 0x01, 0x00, 0x00],
+    ];
+    for z in &streams {
+        for split in 1..z.len() {
+            for tail in [1, 3, z.len()] {
+                let mut d = Decoder::new(Some(Format::Zstd)).unwrap();
+                let mut buf = [0u8; 64];
+                let mut pos = 0;
+                let mut failed = None;
+                let mut first = true;
+                while pos < z.len() {
+                    let n = if first { split } else { tail.min(z.len() - pos) };
+                    first = false;
+                    let s = d.decode(&z[pos..pos + n], &mut buf);
+                    pos += s.read;
+                    assert_eq!(s.written, 0);
+                    if let Err(e) = s.result {
+                        failed = Some(e);
+                        break;
+                    }
+                    if s.read == 0 {
+                        break;
+                    }
+                }
+                let e = failed.unwrap_or_else(|| panic!("split at {split}, then {tail}: accepted {z:02x?}"));
+                assert!(matches!(e.kind, ErrorKind::Corrupt | ErrorKind::MemLimit), "{e}");
+                assert!(!d.at_frame_edge());
+            }
+        }
+        // and the one-shot call
+        let mut out = [0u8; 64];
+        assert!(decompress(Some(Format::Zstd), z, &mut out, None).is_err());
+    }
+}
