@@ -207,6 +207,13 @@ static void test_lz4_block_bound(void) {
     CHECK_ST(compress_with(CODEC_FORMAT_LZ4_FRAME, NULL, data, sizeof data, &z), CODEC_OK);
     CHECK_ST(codec_frame_info(CODEC_FORMAT_LZ4_FRAME, z.p, z.len, &h), CODEC_OK);
     CHECK(h.block_size <= (4u << 20));
+    /* LZ4 decoders take no memory limit: the formats bound their blocks */
+    CHECK_ST(codec_decoder_new(CODEC_FORMAT_LZ4_FRAME, &d), CODEC_OK);
+    CHECK_ST(codec_decoder_set_param(d, CODEC_PARAM_MEMLIMIT, 1 << 20), CODEC_E_UNSUPPORTED);
+    codec_decoder_free(d);
+    CHECK_ST(codec_decoder_new(CODEC_FORMAT_LZ4_BLOCKS, &d), CODEC_OK);
+    CHECK_ST(codec_decoder_set_param(d, CODEC_PARAM_MEMLIMIT, 1 << 20), CODEC_E_UNSUPPORTED);
+    codec_decoder_free(d);
     /* block max code 3 (reserved) with a fixed header checksum is still refused */
     {
         unsigned char bad[7] = {0x04, 0x22, 0x4D, 0x18, 0x60, 0x30, 0};
