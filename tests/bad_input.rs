@@ -149,7 +149,12 @@ fn run_format(f: Format) {
     let (mut errors, mut done) = (0, 0);
     for i in 0..n {
         let (m, doubled) = mutate(&z, i, &mut rng);
-        let orig: Vec<u8> = if doubled { [&data[..], &data[..]].concat() } else { data.clone() };
+        // an empty mutant (truncation at 0) is a valid, empty stream
+        let orig: Vec<u8> = match (m.is_empty(), doubled) {
+            (true, _) => Vec::new(),
+            (false, true) => [&data[..], &data[..]].concat(),
+            (false, false) => data.clone(),
+        };
         let o = decode(Some(f), &m, &orig, &mut rng);
         match o {
             Outcome::Error(_) => errors += 1,
