@@ -191,7 +191,7 @@ test-codecat: examples
 # sanitizer flag): coverage-instrumented Rust, AddressSanitizer. fuzz/ is its own workspace
 # with its own target directory. See docs/fuzzing.md.
 FUZZ_SECONDS ?= 60
-FUZZ_SMOKE_SECONDS ?= 45
+FUZZ_SMOKE_SECONDS ?= 30
 FUZZ_TARGETS ?= decode_zstd decode_lz4 decode_lz4blocks decode_xz decode_lzma2 decode_lzma decode_auto \
                 unmarshal dict_load roundtrip
 FUZZ_TRIPLE := x86_64-unknown-linux-gnu

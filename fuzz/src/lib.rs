@@ -32,7 +32,7 @@ use codec::{Action, Decoder, Dict, Encoder, Error, ErrorKind, Format, Status};
 /// Output beyond this is not decoded (bounds time and memory on decompression bombs).
 pub const OUT_CAP: usize = 1 << 18;
 /// Decode calls per run beyond which the run counts as capped (1-byte buffers on a bomb).
-pub const CALL_CAP: usize = 100_000;
+pub const CALL_CAP: usize = 25_000;
 /// Calls without progress (given input and room) before the decoder is declared stuck.
 const STALL_MAX: usize = 64;
 
