@@ -389,7 +389,10 @@ int codec_zs_restore(ZSTD_DCtx *d, const codec_zs_state *s, int *bad_field)
     CHECK_MAX(CODEC_ZS_FORMAT, ZSTD_f_zstd1_magicless);
     CHECK_MAX(CODEC_ZS_FORCE_IGNORE_CHECKSUM, ZSTD_d_ignoreChecksum);
     CHECK_MAX(CODEC_ZS_VALIDATE_CHECKSUM, 1);
-    CHECK_MAX(CODEC_ZS_RLE_SIZE, ZSTD_BLOCKSIZE_MAX);
+    /* An RLE block's size comes straight from its 21-bit block header: zstd keeps any value
+     * there and checks it against the frame's block limit only when it expands the block
+     * (writing no more than the output room). */
+    CHECK_MAX(CODEC_ZS_RLE_SIZE, (1u << 21) - 1);
     CHECK_MAX(CODEC_ZS_IS_FRAME_DECOMPRESSION, 1);
     CHECK_MAX(CODEC_ZS_DICT_ID, 0xFFFFFFFFu);
     CHECK_MAX(CODEC_ZS_DDICT_IS_COLD, 1);

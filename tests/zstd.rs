@@ -496,3 +496,52 @@ fn invalid_headers_are_refused_however_they_are_split() {
         assert!(decompress(Some(Format::Zstd), z, &mut out, None).is_err());
     }
 }
+
+/// Found by fuzzing (decode_zstd): a state taken between an RLE block's header and its byte,
+/// when the header declares more than the frame's block limit (zstd keeps the size from the
+/// 21-bit header and refuses it only when it expands the block), was refused on restore ('RLE
+/// size'). Marshal at every byte of such frames: the restored decoder must reach the same
+/// outcome as an uninterrupted one.
+#[test]
+fn marshal_before_an_oversized_rle_block() {
+    let mut frames = Vec::new();
+    for (fhd_tail, header) in [
+        // single segment, content size 6; RLE block (last) declaring 0x3b3b3b >> 3 bytes
+        (vec![0x20u8, 0x06], [0x3bu8, 0x3b, 0x3b]),
+        // window 1 KiB; RLE block declaring the largest 21-bit size
+        (vec![0x00, 0x00], [0xfb, 0xff, 0xff]),
+        // a valid RLE block for comparison: 5 bytes of 'x'
+        (vec![0x20, 0x05], [0x2b, 0x00, 0x00]),
+    ] {
+        let mut z = vec![0x28, 0xb5, 0x2f, 0xfd];
+        z.extend_from_slice(&fhd_tail);
+        z.extend_from_slice(&header);
+        z.push(b'x');
+        frames.push(z);
+    }
+    for z in frames {
+        let whole = {
+            let mut d = Decoder::new(Some(Format::Zstd)).unwrap();
+            let mut buf = vec![0u8; 1 << 16];
+            let s = d.decode(&z, &mut buf);
+            (s.result.map_err(|e| e.kind), buf[..s.written].to_vec())
+        };
+        for cut in 0..z.len() {
+            let mut d = Decoder::new(Some(Format::Zstd)).unwrap();
+            let mut buf = vec![0u8; 1 << 16];
+            let s = d.decode(&z[..cut], &mut buf);
+            let mut out = buf[..s.written].to_vec();
+            let first = s.result.map_err(|e| e.kind);
+            if first.is_err() {
+                assert_eq!(first, whole.0, "cut {cut} of {z:02x?}");
+                continue;
+            }
+            let blob = d.marshal().unwrap();
+            let mut r = Decoder::unmarshal(&blob, None).unwrap_or_else(|e| panic!("cut {cut} of {z:02x?}: {e}"));
+            let s = r.decode(&z[s.read..], &mut buf);
+            out.extend_from_slice(&buf[..s.written]);
+            assert_eq!(s.result.map_err(|e| e.kind), whole.0, "cut {cut} of {z:02x?}");
+            assert_eq!(out, whole.1);
+        }
+    }
+}
