@@ -98,6 +98,16 @@ size_t codec_zs_fingerprint(char *buf, size_t cap)
 
 size_t codec_zs_state_struct_size(void) { return sizeof(codec_zs_state); }
 
+long codec_zs_loading_header(const ZSTD_DCtx *d, const unsigned char **p)
+{
+    *p = NULL;
+    if (!codec_zs_layout_ok()) return -1;
+    if (d->streamStage == zdss_init) return 0;
+    if (d->streamStage != zdss_loadHeader || d->lhSize > sizeof d->headerBuffer) return -1;
+    *p = (const unsigned char *)d->headerBuffer;
+    return (long)d->lhSize;
+}
+
 /* ------------------------------------------------------------------ helpers */
 
 static const char *dict_base(const ZSTD_DCtx *d, size_t *size)
@@ -377,7 +387,10 @@ int codec_zs_restore(ZSTD_DCtx *d, const codec_zs_state *s, int *bad_field)
     CHECK_MAX(CODEC_ZS_FORMAT, ZSTD_f_zstd1_magicless);
     CHECK_MAX(CODEC_ZS_FORCE_IGNORE_CHECKSUM, ZSTD_d_ignoreChecksum);
     CHECK_MAX(CODEC_ZS_VALIDATE_CHECKSUM, 1);
-    CHECK_MAX(CODEC_ZS_RLE_SIZE, ZSTD_BLOCKSIZE_MAX);
+    /* An RLE block's size comes straight from its 21-bit block header: zstd keeps any value
+     * there and checks it against the frame's block limit only when it expands the block
+     * (writing no more than the output room). */
+    CHECK_MAX(CODEC_ZS_RLE_SIZE, (1u << 21) - 1);
     CHECK_MAX(CODEC_ZS_IS_FRAME_DECOMPRESSION, 1);
     CHECK_MAX(CODEC_ZS_DICT_ID, 0xFFFFFFFFu);
     CHECK_MAX(CODEC_ZS_DDICT_IS_COLD, 1);
@@ -404,7 +417,10 @@ int codec_zs_restore(ZSTD_DCtx *d, const codec_zs_state *s, int *bad_field)
     CHECK_MAX(CODEC_ZS_OUT_START, f[CODEC_ZS_OUT_END]);
     if (mid) {
         if (f[CODEC_ZS_IN_BUFF_SIZE] < f[CODEC_ZS_F_BLOCK_SIZE_MAX] || f[CODEC_ZS_IN_BUFF_SIZE] < 4) BAD(CODEC_ZS_IN_BUFF_SIZE);
-        if (f[CODEC_ZS_F_BLOCK_SIZE_MAX] == 0) BAD(CODEC_ZS_F_BLOCK_SIZE_MAX);
+        /* zstd sets blockSizeMax = MIN(frame window, ZSTD_BLOCKSIZE_MAX, maxBlockSizeParam), before
+         * raising the window to at least 1 KiB: a single-segment frame that declares no content
+         * has blockSizeMax 0 (only empty blocks pass zstd's size checks then). */
+        if (f[CODEC_ZS_F_BLOCK_SIZE_MAX] > f[CODEC_ZS_F_WINDOW_SIZE]) BAD(CODEC_ZS_F_BLOCK_SIZE_MAX);
     }
     if (f[CODEC_ZS_STREAM_STAGE] == zdss_load && f[CODEC_ZS_IN_POS] > f[CODEC_ZS_EXPECTED]) BAD(CODEC_ZS_IN_POS);
     if (f[CODEC_ZS_STREAM_STAGE] != zdss_load && s->in_len) BAD(CODEC_ZS_IN_POS);

@@ -75,10 +75,20 @@
  * `codec_decoder_free`. Its whole state can be copied (`codec_decoder_clone`) or saved as
  * bytes (`codec_decoder_marshal`) between any two calls, and restored in another process.
  *
- * Default limits: zstd windows up to 2^27 bytes (`CODEC_PARAM_ZSTD_WINDOW_LOG_MAX`);
- * xz and .lzma dictionaries up to 256 MiB (`CODEC_PARAM_MEMLIMIT`); raw LZMA2 dictionary
- * 8 MiB (`CODEC_PARAM_XZ_DICT_SIZE`). Data needing more fails with `CODEC_E_MEMLIMIT` before
- * anything is allocated.
+ * Default limits, so that hostile input cannot make a decoder allocate much (data needing
+ * more fails with `CODEC_E_MEMLIMIT` at its header, before anything large is allocated):
+ * - zstd: windows up to 2^27 bytes = 128 MiB (`CODEC_PARAM_ZSTD_WINDOW_LOG_MAX`, 10..31, or
+ *   `CODEC_PARAM_MEMLIMIT`); zstd allocates the window (plus one block of at most 128 KiB)
+ *   when a frame starts.
+ * - xz and .lzma: dictionaries up to 256 MiB (`CODEC_PARAM_MEMLIMIT`); the dictionary buffer
+ *   grows with the output, so a small stream declaring a large dictionary costs little.
+ * - raw LZMA2: the dictionary size is a parameter (`CODEC_PARAM_XZ_DICT_SIZE`, default 8 MiB),
+ *   refused above `CODEC_PARAM_MEMLIMIT` (default 256 MiB); it grows with the output too.
+ * - LZ4 frame: no parameter needed: the format bounds blocks at 4 MiB (the frame header says
+ *   64 KiB, 256 KiB, 1 MiB or 4 MiB) and the window at 64 KiB.
+ * - LZ4 blocks: a block is at most the page size (`CODEC_PARAM_LZ4BLOCKS_PAGE_SIZE`, default
+ *   64 KiB) and its compressed length at most LZ4's bound for it; one block is buffered.
+ * One-shot `codec_decompress` applies the same defaults.
  *
  * Thread safety: a decoder may be used from any thread, but from one thread at a time; no two
  * calls on the same decoder may overlap (this includes the `const` ones). Different decoders
@@ -455,10 +465,12 @@ typedef struct codec_frame_header {
 #define CODEC_PARAM_THREADS 3
 
 /**
- * Decoders: the most memory (bytes) the window or dictionary may need. xz and .lzma:
- * default 256 MiB. zstd: sets the window limit to the largest power of two not above it.
- * Raising it accepts larger windows; data needing more fails with `CODEC_E_MEMLIMIT` before
- * anything is allocated.
+ * Decoders: the most memory (bytes) the window or dictionary may need. xz, .lzma and raw
+ * LZMA2: default 256 MiB. zstd: sets the window limit to the largest power of two not above
+ * it (default 2^27 = 128 MiB, as `CODEC_PARAM_ZSTD_WINDOW_LOG_MAX` 27). Raising it accepts
+ * larger windows; data needing more fails with `CODEC_E_MEMLIMIT` before anything is
+ * allocated. LZ4 decoders need no limit (the formats bound their blocks) and refuse it with
+ * `CODEC_E_UNSUPPORTED`.
  */
 #define CODEC_PARAM_MEMLIMIT 4
 
@@ -591,7 +603,8 @@ typedef struct codec_frame_header {
 
 /**
  * LZ4 blocks: page size in bytes, the largest uncompressed block (default 65536). Encoder
- * and decoder must agree.
+ * and decoder must agree. It bounds the decoder's memory: one block of at most the page size,
+ * whose compressed length may not exceed LZ4's bound for a page.
  */
 #define CODEC_PARAM_LZ4BLOCKS_PAGE_SIZE 301
 
@@ -628,7 +641,8 @@ typedef struct codec_frame_header {
 
 /**
  * LZMA dictionary size in bytes (4096 .. 1.5 GiB). Encoders: overrides the preset. Raw LZMA2
- * decoder: the dictionary size the stream was made with (default 8 MiB).
+ * decoder: the dictionary size the stream was made with (default 8 MiB); above
+ * `CODEC_PARAM_MEMLIMIT` (default 256 MiB) decoding fails with `CODEC_E_MEMLIMIT`.
  */
 #define CODEC_PARAM_XZ_DICT_SIZE 404
 
@@ -737,8 +751,10 @@ codec_status codec_decoder_set_dict(struct codec_decoder *d, const struct codec_
  * - `CODEC_MORE_OUTPUT`: `dst` is full; call again (with the unconsumed input, possibly none);
  * - `CODEC_FRAME_END`: a frame ended and all its output is delivered; the bytes after it
  *   (`src + *src_read`) start the next frame and the next call decodes them;
- * - an error. After an error the decoder returns `CODEC_E_SEQUENCE` until
- *   `codec_decoder_reset`; the message gives the input byte offset where known.
+ * - an error. After a data error (corrupt or truncated data, checksum, dictionary, memory
+ *   limit) every call on the decoder returns `CODEC_E_SEQUENCE` until `codec_decoder_reset`,
+ *   and `codec_decoder_at_frame_edge` is false; the message gives the input byte offset where
+ *   known. Argument errors (`CODEC_E_NULL`) change nothing.
  *
  * `src` may be NULL when `src_len` is 0, `dst` when `dst_cap` is 0. The library keeps no
  * pointer to either after the call.
@@ -772,7 +788,8 @@ codec_status codec_decoder_format(const struct codec_decoder *d, codec_format *o
 /**
  * True when the input given so far ends at a frame boundary and all output has been
  * delivered, so the stream may legitimately end here. A caller whose input ends while this is
- * false has a truncated stream. False for NULL.
+ * false has a truncated stream. False for NULL, and false after an error (until
+ * `codec_decoder_reset`) or a panic: a failed decoder never vouches for its stream.
  * Thread safety: one thread at a time per decoder.
  */
 bool codec_decoder_at_frame_edge(const struct codec_decoder *d);
@@ -957,8 +974,10 @@ codec_status codec_encoder_set_pledged_size(struct codec_encoder *e, uint64_t si
  * same action and the unconsumed input. `CODEC_FLUSH` makes everything given so far decodable
  * without ending the frame; where the configuration cannot do that (.lzma, xz with BCJ or
  * threads) it returns `CODEC_E_UNSUPPORTED` before consuming anything and the encoder stays
- * usable. `src` may be NULL when `src_len` is 0, `dst` when `dst_cap` is 0. After any other
- * error the encoder returns `CODEC_E_SEQUENCE` until `codec_encoder_reset`.
+ * usable. `src` may be NULL when `src_len` is 0, `dst` when `dst_cap` is 0. Argument errors
+ * (`CODEC_E_NULL`, `CODEC_E_INVALID` — including input beyond a pledged size, refused before
+ * anything is consumed — and `CODEC_E_UNSUPPORTED`) change nothing; after any other error the
+ * encoder returns `CODEC_E_SEQUENCE` until `codec_encoder_reset`.
  *
  * The library keeps no pointer to `src` or `dst` after the call.
  * Thread safety: one thread at a time per encoder.
@@ -1050,8 +1069,10 @@ codec_status codec_compress(codec_format fmt,
  *
  * Returns `CODEC_E_TRUNCATED` when the input ends inside a frame or holds none,
  * `CODEC_E_BUFFER` when `dst` is too small (then `*written` = `dst_cap` bytes of valid
- * output). It never allocates more than the frames' windows need; size `dst` from
- * `codec_frame_info`'s content size when the frame records it (and you trust it).
+ * output). It writes only into `dst` and never allocates for a content size a frame claims,
+ * only what the frames' windows need, within a decoder's default limits (larger windows or
+ * dictionaries fail with `CODEC_E_MEMLIMIT`); size `dst` from `codec_frame_info`'s content size
+ * when the frame records it (and you trust it).
  * Data needing a dictionary cannot be decoded here: use a decoder with
  * `codec_decoder_set_dict`. Thread safety: any thread.
  */

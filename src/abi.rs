@@ -152,10 +152,12 @@ pub const CODEC_PARAM_CHECKSUM: codec_param = 2;
 /// compressed input after it as held input (an .xz block partly delivered is re-decoded up to
 /// there), and the restored decoder keeps its thread count; a clone shares the work in flight.
 pub const CODEC_PARAM_THREADS: codec_param = 3;
-/// Decoders: the most memory (bytes) the window or dictionary may need. xz and .lzma:
-/// default 256 MiB. zstd: sets the window limit to the largest power of two not above it.
-/// Raising it accepts larger windows; data needing more fails with `CODEC_E_MEMLIMIT` before
-/// anything is allocated.
+/// Decoders: the most memory (bytes) the window or dictionary may need. xz, .lzma and raw
+/// LZMA2: default 256 MiB. zstd: sets the window limit to the largest power of two not above
+/// it (default 2^27 = 128 MiB, as `CODEC_PARAM_ZSTD_WINDOW_LOG_MAX` 27). Raising it accepts
+/// larger windows; data needing more fails with `CODEC_E_MEMLIMIT` before anything is
+/// allocated. LZ4 decoders need no limit (the formats bound their blocks) and refuse it with
+/// `CODEC_E_UNSUPPORTED`.
 pub const CODEC_PARAM_MEMLIMIT: codec_param = 4;
 /// Testing aid: setting this parameter (any value) panics inside the library, so that a
 /// caller can check the panic boundary (`CODEC_E_PANIC`, handle poisoned). Never useful in
@@ -213,7 +215,8 @@ pub const CODEC_PARAM_LZ4_BLOCK_CHECKSUM: codec_param = 204;
 pub const CODEC_PARAM_LZ4_FAVOR_DEC_SPEED: codec_param = 205;
 
 /// LZ4 blocks: page size in bytes, the largest uncompressed block (default 65536). Encoder
-/// and decoder must agree.
+/// and decoder must agree. It bounds the decoder's memory: one block of at most the page size,
+/// whose compressed length may not exceed LZ4's bound for a page.
 pub const CODEC_PARAM_LZ4BLOCKS_PAGE_SIZE: codec_param = 301;
 /// LZ4 blocks: width of the little-endian compressed-length prefix: 0, 1, 2 or 4 (default).
 /// Encoder and decoder must agree.
@@ -230,7 +233,8 @@ pub const CODEC_PARAM_XZ_EXTREME: codec_param = 402;
 /// xz: check type, a `codec_check` value; the same as `CODEC_PARAM_CHECKSUM`.
 pub const CODEC_PARAM_XZ_CHECK: codec_param = 403;
 /// LZMA dictionary size in bytes (4096 .. 1.5 GiB). Encoders: overrides the preset. Raw LZMA2
-/// decoder: the dictionary size the stream was made with (default 8 MiB).
+/// decoder: the dictionary size the stream was made with (default 8 MiB); above
+/// `CODEC_PARAM_MEMLIMIT` (default 256 MiB) decoding fails with `CODEC_E_MEMLIMIT`.
 pub const CODEC_PARAM_XZ_DICT_SIZE: codec_param = 404;
 /// LZMA literal context bits, 0..4 (lc + lp <= 4).
 pub const CODEC_PARAM_XZ_LC: codec_param = 405;

@@ -480,8 +480,12 @@ impl Decoder {
     }
 
     /// True when the input given so far ends at a frame boundary with all output delivered:
-    /// a stream may end here.
+    /// a stream may end here. Never after an error (until reset): a failed decoder does not
+    /// vouch for its stream.
     pub fn at_frame_edge(&self) -> bool {
+        if self.poison.0.is_some() {
+            return false;
+        }
         match self.stage {
             Stage::Sniffing => self.held_input() == 0,
             Stage::Skipping(_) => false,

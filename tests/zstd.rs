@@ -407,3 +407,141 @@ fn state_info_reads_offsets_without_the_dictionary() {
     assert_eq!(unsafe { codec_state_info(bad.as_ptr(), bad.len(), &mut h) }, CODEC_E_STATE);
     assert_eq!(h, codec_state_header::default());
 }
+
+/// Found by fuzzing (decode_zstd): a single-segment frame declaring no content has a window of
+/// 0 and zstd sets its block size limit to 0; a state marshalled inside such a frame was
+/// refused on restore ("frame block size out of range"). Marshal / unmarshal at every byte of
+/// frames with tiny declared contents.
+#[test]
+fn marshal_inside_frames_declaring_tiny_contents() {
+    let mut frames: Vec<Vec<u8>> = vec![
+        // magic, FHD single segment + 1-byte content size 0, last raw block of 0 bytes
+        vec![0x28, 0xB5, 0x2F, 0xFD, 0x20, 0x00, 0x01, 0x00, 0x00],
+    ];
+    for n in [0usize, 1, 3] {
+        let mut e = Encoder::new(Format::Zstd).unwrap();
+        e.set_pledged_size(n as u64).unwrap();
+        frames.push(encode_all(&mut e, &text(n, 1)));
+    }
+    for z in frames {
+        for cut in 0..=z.len() {
+            let mut d = Decoder::new(Some(Format::Zstd)).unwrap();
+            let mut buf = [0u8; 16];
+            let s = d.decode(&z[..cut], &mut buf);
+            s.result.unwrap();
+            let mut out = buf[..s.written].to_vec();
+            let blob = d.marshal().unwrap();
+            let mut r = Decoder::unmarshal(&blob, None).unwrap_or_else(|e| panic!("cut {cut} of {z:02x?}: {e}"));
+            let mut pos = s.read;
+            loop {
+                let s = r.decode(&z[pos..], &mut buf);
+                pos += s.read;
+                out.extend_from_slice(&buf[..s.written]);
+                if s.result.unwrap() == Status::Ok && pos == z.len() && s.written == 0 {
+                    break;
+                }
+            }
+            assert!(r.at_frame_edge());
+            let mut whole = vec![0u8; 16];
+            let n = decompress(Some(Format::Zstd), &z, &mut whole, None).unwrap();
+            assert_eq!(out, whole[..n]);
+        }
+    }
+}
+
+/// Found by fuzzing (decode_zstd): an invalid frame header (reserved bit set) whose bytes after
+/// the magic look like a legacy v0.7 magic (0xFD2FB527) was refused or silently handed to
+/// zstd's legacy decoder depending on how the input was chunked: zstd tests the *call's* input
+/// for a legacy magic before reporting a bad header that arrived in pieces. Every split of such
+/// headers must be refused, the same way.
+#[test]
+fn invalid_headers_are_refused_however_they_are_split() {
+    let streams: Vec<Vec<u8>> = vec![
+        // reserved bit (0x08) in the descriptor; then b5 2f fd ... reads as a legacy magic
+        vec![0x28, 0xb5, 0x2f, 0xfd, 0x2b, 0x27, 0xb5, 0x2f, 0xfd, 0xb5, 0x00, 0x2f, 0xfd, 0x00, 0x00, 0x00, 0x08, 0x61, 0x01, 0x20, 0xfc, 0x2b, 0x20, 0x04, 0xea],
+        // descriptor 0x0c (reserved bit + checksum), window byte 0x27 then a legacy v0.7 magic
+        vec![0x28, 0xb5, 0x2f, 0xfd, 0x0c, 0x27, 0xb5, 0x2f, 0xfd, 0x01, 0x00, 0x00, 0xaa, 0xbb],
+        // window log 10 + 25 = 35 (beyond zstd's maximum), then a legacy v0.5 magic
+        vec![0x28, 0xb5, 0x2f, 0xfd, 0x00, 0xc8, 0x25, 0xb5, 0x2f, 0xfd, 0x01, 0x00, 0x00],
+    ];
+    for z in &streams {
+        for split in 1..z.len() {
+            for tail in [1, 3, z.len()] {
+                let mut d = Decoder::new(Some(Format::Zstd)).unwrap();
+                let mut buf = [0u8; 64];
+                let mut pos = 0;
+                let mut failed = None;
+                let mut first = true;
+                while pos < z.len() {
+                    let n = if first { split } else { tail.min(z.len() - pos) };
+                    first = false;
+                    let s = d.decode(&z[pos..pos + n], &mut buf);
+                    pos += s.read;
+                    assert_eq!(s.written, 0);
+                    if let Err(e) = s.result {
+                        failed = Some(e);
+                        break;
+                    }
+                    if s.read == 0 {
+                        break;
+                    }
+                }
+                let e = failed.unwrap_or_else(|| panic!("split at {split}, then {tail}: accepted {z:02x?}"));
+                assert!(matches!(e.kind, ErrorKind::Corrupt | ErrorKind::MemLimit), "{e}");
+                assert!(!d.at_frame_edge());
+            }
+        }
+        // and the one-shot call
+        let mut out = [0u8; 64];
+        assert!(decompress(Some(Format::Zstd), z, &mut out, None).is_err());
+    }
+}
+
+/// Found by fuzzing (decode_zstd): a state taken between an RLE block's header and its byte,
+/// when the header declares more than the frame's block limit (zstd keeps the size from the
+/// 21-bit header and refuses it only when it expands the block), was refused on restore ('RLE
+/// size'). Marshal at every byte of such frames: the restored decoder must reach the same
+/// outcome as an uninterrupted one.
+#[test]
+fn marshal_before_an_oversized_rle_block() {
+    let mut frames = Vec::new();
+    for (fhd_tail, header) in [
+        // single segment, content size 6; RLE block (last) declaring 0x3b3b3b >> 3 bytes
+        (vec![0x20u8, 0x06], [0x3bu8, 0x3b, 0x3b]),
+        // window 1 KiB; RLE block declaring the largest 21-bit size
+        (vec![0x00, 0x00], [0xfb, 0xff, 0xff]),
+        // a valid RLE block for comparison: 5 bytes of 'x'
+        (vec![0x20, 0x05], [0x2b, 0x00, 0x00]),
+    ] {
+        let mut z = vec![0x28, 0xb5, 0x2f, 0xfd];
+        z.extend_from_slice(&fhd_tail);
+        z.extend_from_slice(&header);
+        z.push(b'x');
+        frames.push(z);
+    }
+    for z in frames {
+        let whole = {
+            let mut d = Decoder::new(Some(Format::Zstd)).unwrap();
+            let mut buf = vec![0u8; 1 << 16];
+            let s = d.decode(&z, &mut buf);
+            (s.result.map_err(|e| e.kind), buf[..s.written].to_vec())
+        };
+        for cut in 0..z.len() {
+            let mut d = Decoder::new(Some(Format::Zstd)).unwrap();
+            let mut buf = vec![0u8; 1 << 16];
+            let s = d.decode(&z[..cut], &mut buf);
+            let mut out = buf[..s.written].to_vec();
+            let first = s.result.map_err(|e| e.kind);
+            if first.is_err() {
+                assert_eq!(first, whole.0, "cut {cut} of {z:02x?}");
+                continue;
+            }
+            let blob = d.marshal().unwrap();
+            let mut r = Decoder::unmarshal(&blob, None).unwrap_or_else(|e| panic!("cut {cut} of {z:02x?}: {e}"));
+            let s = r.decode(&z[s.read..], &mut buf);
+            out.extend_from_slice(&buf[..s.written]);
+            assert_eq!(s.result.map_err(|e| e.kind), whole.0, "cut {cut} of {z:02x?}");
+            assert_eq!(out, whole.1);
+        }
+    }
+}

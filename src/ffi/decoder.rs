@@ -18,10 +18,20 @@ use crate::stream::Decoder;
 /// `codec_decoder_free`. Its whole state can be copied (`codec_decoder_clone`) or saved as
 /// bytes (`codec_decoder_marshal`) between any two calls, and restored in another process.
 ///
-/// Default limits: zstd windows up to 2^27 bytes (`CODEC_PARAM_ZSTD_WINDOW_LOG_MAX`);
-/// xz and .lzma dictionaries up to 256 MiB (`CODEC_PARAM_MEMLIMIT`); raw LZMA2 dictionary
-/// 8 MiB (`CODEC_PARAM_XZ_DICT_SIZE`). Data needing more fails with `CODEC_E_MEMLIMIT` before
-/// anything is allocated.
+/// Default limits, so that hostile input cannot make a decoder allocate much (data needing
+/// more fails with `CODEC_E_MEMLIMIT` at its header, before anything large is allocated):
+/// - zstd: windows up to 2^27 bytes = 128 MiB (`CODEC_PARAM_ZSTD_WINDOW_LOG_MAX`, 10..31, or
+///   `CODEC_PARAM_MEMLIMIT`); zstd allocates the window (plus one block of at most 128 KiB)
+///   when a frame starts.
+/// - xz and .lzma: dictionaries up to 256 MiB (`CODEC_PARAM_MEMLIMIT`); the dictionary buffer
+///   grows with the output, so a small stream declaring a large dictionary costs little.
+/// - raw LZMA2: the dictionary size is a parameter (`CODEC_PARAM_XZ_DICT_SIZE`, default 8 MiB),
+///   refused above `CODEC_PARAM_MEMLIMIT` (default 256 MiB); it grows with the output too.
+/// - LZ4 frame: no parameter needed: the format bounds blocks at 4 MiB (the frame header says
+///   64 KiB, 256 KiB, 1 MiB or 4 MiB) and the window at 64 KiB.
+/// - LZ4 blocks: a block is at most the page size (`CODEC_PARAM_LZ4BLOCKS_PAGE_SIZE`, default
+///   64 KiB) and its compressed length at most LZ4's bound for it; one block is buffered.
+/// One-shot `codec_decompress` applies the same defaults.
 ///
 /// Thread safety: a decoder may be used from any thread, but from one thread at a time; no two
 /// calls on the same decoder may overlap (this includes the `const` ones). Different decoders
@@ -133,8 +143,10 @@ pub unsafe extern "C" fn codec_decoder_set_dict(d: *mut codec_decoder, dict: *co
 /// - `CODEC_MORE_OUTPUT`: `dst` is full; call again (with the unconsumed input, possibly none);
 /// - `CODEC_FRAME_END`: a frame ended and all its output is delivered; the bytes after it
 ///   (`src + *src_read`) start the next frame and the next call decodes them;
-/// - an error. After an error the decoder returns `CODEC_E_SEQUENCE` until
-///   `codec_decoder_reset`; the message gives the input byte offset where known.
+/// - an error. After a data error (corrupt or truncated data, checksum, dictionary, memory
+///   limit) every call on the decoder returns `CODEC_E_SEQUENCE` until `codec_decoder_reset`,
+///   and `codec_decoder_at_frame_edge` is false; the message gives the input byte offset where
+///   known. Argument errors (`CODEC_E_NULL`) change nothing.
 ///
 /// `src` may be NULL when `src_len` is 0, `dst` when `dst_cap` is 0. The library keeps no
 /// pointer to either after the call.
@@ -208,12 +220,15 @@ pub unsafe extern "C" fn codec_decoder_format(d: *const codec_decoder, out: *mut
 
 /// True when the input given so far ends at a frame boundary and all output has been
 /// delivered, so the stream may legitimately end here. A caller whose input ends while this is
-/// false has a truncated stream. False for NULL.
+/// false has a truncated stream. False for NULL, and false after an error (until
+/// `codec_decoder_reset`) or a panic: a failed decoder never vouches for its stream.
 /// Thread safety: one thread at a time per decoder.
 #[no_mangle]
 pub unsafe extern "C" fn codec_decoder_at_frame_edge(d: *const codec_decoder) -> bool {
     // SAFETY: `d` is NULL or a live decoder (caller contract).
-    ffi_boundary!(|_| false, { unsafe { ptr::handle(d) }.is_ok_and(|h| h.dec.at_frame_edge()) })
+    ffi_boundary!(|_| false, {
+        unsafe { ptr::handle(d) }.is_ok_and(|h| !h.slot.is_poisoned() && h.dec.at_frame_edge())
+    })
 }
 
 /// Total bytes consumed (`*consumed`) and produced (`*produced`) since the decoder was created

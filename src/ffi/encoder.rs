@@ -133,8 +133,10 @@ pub unsafe extern "C" fn codec_encoder_set_pledged_size(e: *mut codec_encoder, s
 /// same action and the unconsumed input. `CODEC_FLUSH` makes everything given so far decodable
 /// without ending the frame; where the configuration cannot do that (.lzma, xz with BCJ or
 /// threads) it returns `CODEC_E_UNSUPPORTED` before consuming anything and the encoder stays
-/// usable. `src` may be NULL when `src_len` is 0, `dst` when `dst_cap` is 0. After any other
-/// error the encoder returns `CODEC_E_SEQUENCE` until `codec_encoder_reset`.
+/// usable. `src` may be NULL when `src_len` is 0, `dst` when `dst_cap` is 0. Argument errors
+/// (`CODEC_E_NULL`, `CODEC_E_INVALID` — including input beyond a pledged size, refused before
+/// anything is consumed — and `CODEC_E_UNSUPPORTED`) change nothing; after any other error the
+/// encoder returns `CODEC_E_SEQUENCE` until `codec_encoder_reset`.
 ///
 /// The library keeps no pointer to `src` or `dst` after the call.
 /// Thread safety: one thread at a time per encoder.

@@ -118,8 +118,10 @@ pub unsafe extern "C" fn codec_compress(
 ///
 /// Returns `CODEC_E_TRUNCATED` when the input ends inside a frame or holds none,
 /// `CODEC_E_BUFFER` when `dst` is too small (then `*written` = `dst_cap` bytes of valid
-/// output). It never allocates more than the frames' windows need; size `dst` from
-/// `codec_frame_info`'s content size when the frame records it (and you trust it).
+/// output). It writes only into `dst` and never allocates for a content size a frame claims,
+/// only what the frames' windows need, within a decoder's default limits (larger windows or
+/// dictionaries fail with `CODEC_E_MEMLIMIT`); size `dst` from `codec_frame_info`'s content size
+/// when the frame records it (and you trust it).
 /// Data needing a dictionary cannot be decoded here: use a decoder with
 /// `codec_decoder_set_dict`. Thread safety: any thread.
 #[no_mangle]

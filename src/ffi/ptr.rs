@@ -45,6 +45,9 @@ impl ErrorSlot {
     pub fn message_ptr(&self) -> *const c_char {
         self.message.as_ptr()
     }
+    pub fn is_poisoned(&self) -> bool {
+        self.poisoned
+    }
     pub fn poison(&mut self, msg: &str) {
         self.poisoned = true;
         self.set(msg);

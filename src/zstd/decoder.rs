@@ -195,6 +195,9 @@ impl ZstdDecoder {
                 // Out of input: more output can only come from what zstd still holds.
                 return Ok(if self.pending { Status::MoreOutput } else { Status::Ok });
             }
+            if let Some(held) = super::shim::loading_header(&self.dctx) {
+                check_header(held, &src[*read..*read + n]).map_err(|e| e.at(*read as i64))?;
+            }
             let p = self.dctx.decompress_stream(&src[*read..*read + n], &mut dst[*written..]);
             *read += p.read;
             *written += p.written;
@@ -281,6 +284,25 @@ impl ZstdDecoder {
                 }
             }
         }
+    }
+}
+
+/// Check the frame header that `held` (the bytes zstd has buffered) and `more` complete, if
+/// they do. zstd checks a header completed by a call whose input starts after the magic only
+/// after testing whether that input starts with a legacy (v0.x) magic, and if it does, it
+/// quietly decodes the rest with its legacy decoder: an invalid header whose bytes happen to
+/// look like a legacy magic would then be decoded or refused depending on how the input was
+/// chunked. libcodec refuses legacy frames, so an invalid header fails here, always.
+fn check_header(held: &[u8], more: &[u8]) -> Result<()> {
+    const MAX: usize = zstd_sys::ZSTD_FRAMEHEADERSIZE_MAX as usize;
+    let mut buf = [0u8; MAX];
+    let a = held.len().min(MAX);
+    buf[..a].copy_from_slice(&held[..a]);
+    let b = (MAX - a).min(more.len());
+    buf[a..a + b].copy_from_slice(&more[..b]);
+    match super::sys::frame_header(&buf[..a + b]) {
+        Err(e) => Err(zstd_error(e, "decompression")),
+        Ok(_) => Ok(()),
     }
 }
 

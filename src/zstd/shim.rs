@@ -94,6 +94,25 @@ extern "C" {
     fn codec_zs_state_struct_size() -> usize;
     fn codec_zs_snapshot(d: *const zstd_sys::ZSTD_DCtx, s: *mut ZsState) -> c_int;
     fn codec_zs_restore(d: *mut zstd_sys::ZSTD_DCtx, s: *const ZsState, bad_field: *mut c_int) -> c_int;
+    fn codec_zs_loading_header(d: *const zstd_sys::ZSTD_DCtx, p: *mut *const u8) -> std::ffi::c_long;
+}
+
+/// While zstd loads a frame header: the header bytes it holds (empty before a frame starts).
+/// `None` once it is past the header, or when the shim's view of the context is not usable.
+pub fn loading_header(d: &DCtx) -> Option<&[u8]> {
+    if !*SUPPORTED {
+        return None;
+    }
+    let mut p: *const u8 = std::ptr::null();
+    // SAFETY: `d` is a live context; the shim only reads it and points `p` into its header
+    // buffer, which lives as long as the borrow of `d` (no zstd call happens meanwhile).
+    let n = unsafe { codec_zs_loading_header(d.as_ptr(), &mut p) };
+    match n {
+        0 => Some(&[]),
+        // SAFETY: `p` points at `n` initialised header bytes inside the context (see above).
+        n if n > 0 && !p.is_null() => Some(unsafe { std::slice::from_raw_parts(p, n as usize) }),
+        _ => None,
+    }
 }
 
 const E_LAYOUT: c_int = -1;
