@@ -100,8 +100,9 @@ size_t codec_zs_state_struct_size(void) { return sizeof(codec_zs_state); }
 
 long codec_zs_loading_header(const ZSTD_DCtx *d, const unsigned char **p)
 {
+    /* No layout probe here: this runs on every decode step, and the Rust caller only calls it
+     * once codec_zs_layout_ok() has passed (checked once per process). */
     *p = NULL;
-    if (!codec_zs_layout_ok()) return -1;
     if (d->streamStage == zdss_init) return 0;
     if (d->streamStage != zdss_loadHeader || d->lhSize > sizeof d->headerBuffer) return -1;
     *p = (const unsigned char *)d->headerBuffer;

@@ -67,7 +67,8 @@ size_t codec_zs_state_struct_size(void);
 int codec_zs_snapshot(const struct ZSTD_DCtx_s *d, codec_zs_state *s);
 int codec_zs_restore(struct ZSTD_DCtx_s *d, const codec_zs_state *s, int *bad_field);
 /* The frame-header bytes zstd holds while it loads a frame header: their count (0 before a
- * frame starts) with *p set, or -1 when zstd is past the header (or the layout is unknown). */
+ * frame starts) with *p set, or -1 when zstd is past the header. Call only once
+ * codec_zs_layout_ok() has returned 1 (it is not re-checked here: this runs on every step). */
 long codec_zs_loading_header(const struct ZSTD_DCtx_s *d, const unsigned char **p);
 
 #endif
