@@ -40,28 +40,9 @@ pub const IN_SIZES: [usize; 12] = [1, 2, 3, 5, 8, 16, 64, 256, 1024, 4096, 1 << 
 pub const OUT_SIZES: [usize; 11] = [1, 2, 3, 7, 16, 64, 256, 1024, 4096, 1 << 16, 1 << 18];
 pub const HEADER: usize = 8;
 
-/// xorshift64*.
-pub struct Rng(u64);
-
-impl Rng {
-    pub fn new(seed: u64) -> Self {
-        Rng(seed.wrapping_mul(0x9E37_79B9_7F4A_7C15) | 1)
-    }
-    pub fn next(&mut self) -> u64 {
-        self.0 ^= self.0 >> 12;
-        self.0 ^= self.0 << 25;
-        self.0 ^= self.0 >> 27;
-        self.0.wrapping_mul(0x2545_F491_4F6C_DD1D)
-    }
-    /// Uniform in `lo..=hi`.
-    pub fn range(&mut self, lo: usize, hi: usize) -> usize {
-        if hi <= lo {
-            return lo;
-        }
-        let span = (hi - lo).saturating_add(1) as u64;
-        lo + (self.next() % span) as usize
-    }
-}
+#[path = "../../tests/common/rng.rs"]
+mod rng;
+pub use rng::Rng;
 
 /// Text-like test data.
 pub fn text(n: usize, seed: u64) -> Vec<u8> {
