@@ -60,7 +60,10 @@ fn encode(f: Format, data: &[u8]) -> Vec<u8> {
 enum Outcome {
     Error(ErrorKind),
     /// Decoded without error; whether the decoder was at a frame edge, and the output matched.
-    Done { edge: bool, equal: bool },
+    Done {
+        edge: bool,
+        equal: bool,
+    },
     Capped,
 }
 

@@ -101,13 +101,13 @@ fn variants(f: Format) -> Vec<Variant> {
         Format::Lzma2Raw => vec![
             v(4, 0, vec![(CODEC_PARAM_LEVEL, 0), (CODEC_PARAM_XZ_DICT_SIZE, 65536)], false),
             v(4, 0, vec![(CODEC_PARAM_LEVEL, 1), (CODEC_PARAM_XZ_DICT_SIZE, 65536)], true),
-            v(0, 6, vec![(CODEC_PARAM_LEVEL, 0), (CODEC_PARAM_XZ_DICT_SIZE, 4096), (CODEC_PARAM_XZ_DELTA_DIST, 1)], false),
             v(
                 0,
-                7,
-                vec![(CODEC_PARAM_LEVEL, 0), (CODEC_PARAM_XZ_DICT_SIZE, 4096), (CODEC_PARAM_XZ_BCJ_X86, 1)],
+                6,
+                vec![(CODEC_PARAM_LEVEL, 0), (CODEC_PARAM_XZ_DICT_SIZE, 4096), (CODEC_PARAM_XZ_DELTA_DIST, 1)],
                 false,
             ),
+            v(0, 7, vec![(CODEC_PARAM_LEVEL, 0), (CODEC_PARAM_XZ_DICT_SIZE, 4096), (CODEC_PARAM_XZ_BCJ_X86, 1)], false),
         ],
         Format::LzmaAlone => vec![
             v(12, 0, vec![(CODEC_PARAM_LEVEL, 0)], false),
@@ -153,7 +153,8 @@ fn main() {
                 if d.len() <= 4096 && i % 2 == 0 {
                     let fi = all.iter().position(|&x| x == f).unwrap() as u8;
                     let kb = k as u8;
-                    let mut rt = vec![fi, kb, kb.wrapping_mul(3), var.h5, var.h6, kb.wrapping_shl(1) | var.dict as u8, kb];
+                    let mut rt =
+                        vec![fi, kb, kb.wrapping_mul(3), var.h5, var.h6, kb.wrapping_shl(1) | var.dict as u8, kb];
                     rt.extend_from_slice(d);
                     out.put("roundtrip", &rt);
                 }

@@ -46,8 +46,7 @@ pub use rng::Rng;
 
 /// Text-like test data.
 pub fn text(n: usize, seed: u64) -> Vec<u8> {
-    let words: [&[u8]; 8] =
-        [b"alpha ", b"beta ", b"gamma ", b"delta ", b"stream ", b"frame ", b"block ", b"window "];
+    let words: [&[u8]; 8] = [b"alpha ", b"beta ", b"gamma ", b"delta ", b"stream ", b"frame ", b"block ", b"window "];
     let mut r = Rng::new(seed);
     let mut v = Vec::with_capacity(n + 16);
     while v.len() < n {
@@ -223,7 +222,8 @@ pub fn run(mut dec: Decoder, data: &[u8], plan: &Plan) -> Outcome {
                 }
             }
         }
-        let n = if plan.max_in == usize::MAX { data.len() - pos } else { rng.range(0, plan.max_in).min(data.len() - pos) };
+        let n =
+            if plan.max_in == usize::MAX { data.len() - pos } else { rng.range(0, plan.max_in).min(data.len() - pos) };
         let m = rng.range(1, buf.len());
         let s = dec.decode(&data[pos..pos + n], &mut buf[..m]);
         calls += 1;
@@ -601,6 +601,12 @@ pub fn fuzz_roundtrip(data: &[u8]) {
     for &(inp, outp) in flushes.iter().take(2) {
         let o = run(setup.decoder().unwrap(), &z[..outp], &Plan::whole());
         assert!(o.err.is_none(), "{}: flushed prefix fails to decode: {:?}", f.name(), o.err);
-        assert!(o.out == input[..inp], "{}: flushed prefix decodes to {} bytes, {} were flushed", f.name(), o.out.len(), inp);
+        assert!(
+            o.out == input[..inp],
+            "{}: flushed prefix decodes to {} bytes, {} were flushed",
+            f.name(),
+            o.out.len(),
+            inp
+        );
     }
 }
