@@ -30,7 +30,8 @@ cpu=$(sed -n 's/^model name[[:space:]]*: //p' /proc/cpuinfo | head -n1)
     echo "Machine: $(uname -sm), ${cpu:-unknown CPU}, $(nproc) cores, $(awk '/MemTotal/ {printf "%.0f GiB", $2/1048576}' /proc/meminfo) RAM."
     echo "Toolchain: $(rustc --version), $(${CC:-cc} --version | head -n1)."
     echo "Each table compares contenders on the same data in one process, interleaving their rounds"
-    echo "and reporting medians; on a shared 2-core machine absolute MB/s are noisy, the ratios less so."
+    echo "(each table says whether it reports the best round or the median); on a shared 2-core machine"
+    echo "absolute MB/s are noisy, the ratios less so."
     echo
 } > "$out"
 for b in benches/*.rs; do
