@@ -449,6 +449,50 @@ fn marshal_inside_frames_declaring_tiny_contents() {
     }
 }
 
+/// Found by fuzzing (decode_zstd): a frame declaring no content (single segment, content size
+/// 0, so zstd's block limit is 0) holding an RLE block of 0 bytes was accepted when the whole
+/// frame arrived at once (zstd's one-pass decoder) and refused as corrupt when it arrived in
+/// pieces (zstd's streaming decoder compares the RLE block's one stored byte with the limit).
+/// Every way of decoding it must agree; the same frame with a raw block decodes everywhere.
+#[test]
+fn empty_frames_with_an_rle_block_decode_the_same_however_they_arrive() {
+    let rle = [0x28u8, 0xB5, 0x2F, 0xFD, 0x20, 0x00, 0x03, 0x00, 0x00, 0x40];
+    let raw = [0x28u8, 0xB5, 0x2F, 0xFD, 0x20, 0x00, 0x01, 0x00, 0x00];
+    for (z, ok) in [(&rle[..], false), (&raw[..], true)] {
+        for dict in [false, true] {
+            let new = || {
+                let mut d = Decoder::new(Some(Format::Zstd)).unwrap();
+                if dict {
+                    d.set_dict(Some(std::sync::Arc::new(codec::Dict::load(&text(4096, 7)).unwrap()))).unwrap();
+                }
+                d
+            };
+            // Whole frame, one call.
+            let mut buf = [0u8; 16];
+            let whole = new().decode(z, &mut buf);
+            // One byte at a time, one byte of room.
+            let mut d = new();
+            let mut pieces = Ok(Status::Ok);
+            for i in 0..z.len() {
+                let s = d.decode(&z[i..i + 1], &mut buf[..1]);
+                assert_eq!(s.written, 0);
+                pieces = s.result.map(|_| Status::Ok);
+                if pieces.is_err() {
+                    break;
+                }
+            }
+            let oneshot = decompress(Some(Format::Zstd), z, &mut buf, None);
+            assert_eq!(whole.result.is_ok(), ok, "whole, dict {dict}: {:?}", whole.result);
+            assert_eq!(pieces.is_ok(), ok, "in pieces, dict {dict}: {pieces:?}");
+            assert_eq!(oneshot.is_ok(), ok, "one-shot, dict {dict}: {oneshot:?}");
+            if !ok {
+                assert_eq!(whole.result.unwrap_err().kind, ErrorKind::Corrupt);
+                assert_eq!(oneshot.unwrap_err().kind, ErrorKind::Corrupt);
+            }
+        }
+    }
+}
+
 /// Found by fuzzing (decode_zstd): an invalid frame header (reserved bit set) whose bytes after
 /// the magic look like a legacy v0.7 magic (0xFD2FB527) was refused or silently handed to
 /// zstd's legacy decoder depending on how the input was chunked: zstd tests the *call's* input

@@ -139,6 +139,8 @@ impl ZstdDecoder {
                 h.frameContentSize != zstd_sys::ZSTD_CONTENTSIZE_UNKNOWN as u64
                     && h.frameContentSize as u64 <= room
                     && h.windowSize as u64 <= 1u64 << self.window_log_max
+                    // See `decompress_fast`: window-0 frames always go step by step.
+                    && h.windowSize > 0
             }
             _ => false,
         };

@@ -163,6 +163,11 @@ pub(crate) fn decompress_fast(src: &[u8], dst: &mut [u8]) -> Option<usize> {
             if h.frameContentSize >= zstd_sys::ZSTD_CONTENTSIZE_ERROR as u64
                 || h.windowSize as u64 > 1u64 << WINDOW_LOG_MAX_DEFAULT
                 || h.dictID != 0
+                // A single-segment frame declaring no content has a window and block limit of 0.
+                // zstd's streaming decoder then refuses an RLE block (its one byte exceeds the
+                // limit) while its one-pass decoder accepts it; such frames always take the
+                // streaming path, so the outcome never depends on how the input arrives.
+                || h.windowSize == 0
             {
                 return None;
             }
