@@ -102,11 +102,16 @@ fn main() {
         let data = if level >= 19 { &all[..all.len().min(8 << 20)] } else { &all[..] };
         let mut dst = vec![0u8; unsafe { z::ZSTD_compressBound(data.len()) }];
         let mut dst2 = dst.clone();
-        let (mut a, mut b) = (0, 0);
-        let t = common::race(&mut [&mut || a = ours_compress(level, data, &mut dst), &mut || {
-            b = direct_compress(level, data, &mut dst2)
-        }]);
+        let mut dst3 = dst.clone();
+        let (mut a, mut b, mut c) = (0, 0, 0);
+        let t = common::race(&mut [
+            &mut || a = ours_compress(level, data, &mut dst),
+            &mut || b = direct_compress(level, data, &mut dst2),
+            // A/A control, as for decompression below.
+            &mut || c = direct_compress(level, data, &mut dst3),
+        ]);
         assert_eq!(&dst[..a], &dst2[..b], "our frame differs from ZSTD_compress's");
+        assert_eq!(&dst2[..b], &dst3[..c]);
         let (ours, direct) = (common::mbps(data.len(), t[0]), common::mbps(data.len(), t[1]));
         comp_rows.push(vec![
             level.to_string(),
@@ -115,6 +120,7 @@ fn main() {
             format!("{ours:.1}"),
             format!("{direct:.1}"),
             format!("**{:.3}**", ours / direct),
+            format!("{:.3}", t[2].as_secs_f64() / t[1].as_secs_f64()),
         ]);
 
         let comp = dst[..a].to_vec();
@@ -156,7 +162,15 @@ fn main() {
     common::table(
         "zstd compression: C ABI streaming vs ZSTD_compress",
         &note,
-        &["level", "MB in", "ratio", "ours MB/s", "ZSTD_compress MB/s", "ours / direct"],
+        &[
+            "level",
+            "MB in",
+            "ratio",
+            "ours MB/s",
+            "ZSTD_compress MB/s",
+            "ours / direct",
+            "noise control (direct / direct)",
+        ],
         &comp_rows,
     );
     common::table(
