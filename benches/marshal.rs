@@ -9,7 +9,7 @@ mod common;
 use std::time::Instant;
 
 use codec::abi::*;
-use codec::{Action, Decoder, Encoder, Format, Status};
+use codec::{Decoder, Encoder, Format, Status};
 
 struct Case {
     name: String,
@@ -29,17 +29,7 @@ fn encode(c: &Case, data: &[u8]) -> Vec<u8> {
     for &(p, v) in &c.enc {
         e.set_param(p, v).unwrap();
     }
-    let mut out = Vec::new();
-    let mut buf = vec![0u8; 1 << 20];
-    let mut pos = 0;
-    loop {
-        let s = e.encode(&data[pos..], &mut buf, Action::Finish);
-        pos += s.read;
-        out.extend_from_slice(&buf[..s.written]);
-        if s.result.unwrap() == Status::Ok {
-            return out;
-        }
-    }
+    common::finish_all(&mut e, data, 1 << 20)
 }
 
 /// Best time of `f` over the configured rounds.

@@ -9,7 +9,7 @@
 mod common;
 
 use codec::abi::*;
-use codec::{Action, Decoder, Encoder, Format, Status};
+use codec::{Decoder, Encoder, Format, Status};
 
 const OUT_CHUNK: usize = 4 << 20;
 
@@ -18,17 +18,7 @@ fn encode(f: Format, params: &[(codec_param, i64)], data: &[u8]) -> Vec<u8> {
     for &(p, v) in params {
         e.set_param(p, v).unwrap();
     }
-    let mut out = Vec::with_capacity(data.len() / 2 + OUT_CHUNK);
-    let mut buf = vec![0u8; OUT_CHUNK];
-    let mut pos = 0;
-    loop {
-        let s = e.encode(&data[pos..], &mut buf, Action::Finish);
-        pos += s.read;
-        out.extend_from_slice(&buf[..s.written]);
-        if s.result.unwrap() == Status::Ok {
-            return out;
-        }
-    }
+    common::finish_all(&mut e, data, OUT_CHUNK)
 }
 
 /// Decode all of `comp` into `out` (which must be exactly the content size), the whole input

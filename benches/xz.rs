@@ -9,7 +9,7 @@ mod common;
 
 use codec::abi::*;
 use codec::xz::sys::{self, LzAction, LzmaOpts};
-use codec::{Action, Decoder, Encoder, Format, Status};
+use codec::{Decoder, Encoder, Format, Status};
 
 const OUT_CHUNK: usize = 1 << 20;
 
@@ -52,17 +52,7 @@ fn ours_encode(data: &[u8], preset: i64, extreme: bool) -> Vec<u8> {
     let mut e = Encoder::new(Format::Xz).unwrap();
     e.set_param(CODEC_PARAM_LEVEL, preset).unwrap();
     e.set_param(CODEC_PARAM_XZ_EXTREME, extreme as i64).unwrap();
-    let mut out = Vec::with_capacity(data.len() / 2);
-    let mut buf = vec![0u8; OUT_CHUNK];
-    let mut pos = 0;
-    loop {
-        let s = e.encode(&data[pos..], &mut buf, Action::Finish);
-        pos += s.read;
-        out.extend_from_slice(&buf[..s.written]);
-        if s.result.unwrap() == Status::Ok {
-            return out;
-        }
-    }
+    common::finish_all(&mut e, data, OUT_CHUNK)
 }
 
 fn lib_encode(data: &[u8], preset: u32, extreme: bool) -> Vec<u8> {

@@ -4,6 +4,8 @@
 #![allow(dead_code)]
 
 use std::path::PathBuf;
+
+use codec::{Action, Encoder, Status};
 use std::time::{Duration, Instant};
 
 /// One named input.
@@ -104,4 +106,20 @@ pub fn table(title: &str, note: &str, header: &[&str], rows: &[Vec<String>]) {
         println!("| {} |", r.join(" | "));
     }
     println!();
+}
+
+/// Compress all of `data` with FINISH through a `chunk`-byte output buffer (the caller has set
+/// the encoder's parameters).
+pub fn finish_all(e: &mut Encoder, data: &[u8], chunk: usize) -> Vec<u8> {
+    let mut out = Vec::with_capacity(data.len() / 2 + chunk);
+    let mut buf = vec![0u8; chunk];
+    let mut pos = 0;
+    loop {
+        let s = e.encode(&data[pos..], &mut buf, Action::Finish);
+        pos += s.read;
+        out.extend_from_slice(&buf[..s.written]);
+        if s.result.unwrap() == Status::Ok {
+            return out;
+        }
+    }
 }

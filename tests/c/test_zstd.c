@@ -1,56 +1,6 @@
 /* zstd through the C API: streaming with tiny buffers, flush decodability, frames, skippable
  * frames, parameters, limits, one-shot calls, inspection, and bad input. */
-#include "check.h"
-
-typedef struct {
-    unsigned char *p;
-    size_t len, cap;
-} buf_t;
-
-static void buf_put(buf_t *b, const unsigned char *p, size_t n) {
-    if (b->len + n > b->cap) {
-        b->cap = (b->len + n) * 2 + 64;
-        b->p = (unsigned char *)realloc(b->p, b->cap);
-    }
-    if (n) memcpy(b->p + b->len, p, n);
-    b->len += n;
-}
-
-/* Feed src with `action`, collecting output through a dst of `chunk` bytes. */
-static codec_status encode(codec_encoder *e, const unsigned char *src, size_t n, codec_action action, size_t chunk,
-                           buf_t *out) {
-    unsigned char tmp[4096];
-    size_t pos = 0;
-    if (chunk > sizeof tmp) chunk = sizeof tmp;
-    for (;;) {
-        size_t r = 0, w = 0;
-        codec_status st = codec_encoder_encode(e, src + pos, n - pos, &r, tmp, chunk, &w, action);
-        pos += r;
-        buf_put(out, tmp, w);
-        if (st < 0) return st;
-        if (st == CODEC_OK) {
-            if (pos != n) return -100;
-            return CODEC_OK;
-        }
-    }
-}
-
-/* Decode everything, `in_chunk` input bytes and `out_chunk` output bytes at a time; counts frame ends. */
-static codec_status decode(codec_decoder *d, const unsigned char *src, size_t n, size_t in_chunk, size_t out_chunk,
-                           buf_t *out, int *frames) {
-    unsigned char tmp[4096];
-    size_t pos = 0;
-    if (out_chunk > sizeof tmp) out_chunk = sizeof tmp;
-    for (;;) {
-        size_t r = 0, w = 0, give = n - pos < in_chunk ? n - pos : in_chunk;
-        codec_status st = codec_decoder_decode(d, src + pos, give, &r, tmp, out_chunk, &w);
-        pos += r;
-        buf_put(out, tmp, w);
-        if (st < 0) return st;
-        if (st == CODEC_FRAME_END && frames) (*frames)++;
-        if (st == CODEC_OK && pos == n && w == 0) return CODEC_OK;
-    }
-}
+#include "util.h"
 
 static void test_round_trip_tiny_buffers(void) {
     static unsigned char data[300000];
@@ -62,10 +12,10 @@ static void test_round_trip_tiny_buffers(void) {
     fill_data(data, sizeof data, 1);
     CHECK_ST(codec_encoder_new(CODEC_FORMAT_ZSTD, &e), CODEC_OK);
     CHECK_ST(codec_encoder_set_param(e, CODEC_PARAM_CHECKSUM, 1), CODEC_OK);
-    CHECK_ST(encode(e, data, sizeof data, CODEC_FINISH, 1, &comp), CODEC_OK);
+    CHECK_ST(enc_all(e, data, sizeof data, CODEC_FINISH, 1, &comp), CODEC_OK);
     CHECK(comp.len < sizeof data / 2);
     CHECK_ST(codec_decoder_new(CODEC_FORMAT_AUTO, &d), CODEC_OK);
-    CHECK_ST(decode(d, comp.p, comp.len, 3, 1, &back, &frames), CODEC_OK);
+    CHECK_ST(dec_all_ex(d, comp.p, comp.len, 3, 1, &back, &frames, NULL, 0), CODEC_OK);
     CHECK(back.len == sizeof data && memcmp(back.p, data, sizeof data) == 0);
     CHECK(frames == 1);
     CHECK(codec_decoder_at_frame_edge(d));
@@ -90,18 +40,18 @@ static void test_flush_prefixes(void) {
         buf_t back = {0};
         codec_decoder *d;
         size_t before = comp.len;
-        CHECK_ST(encode(e, data + pos, pieces[i], CODEC_FLUSH, 100, &comp), CODEC_OK);
+        CHECK_ST(enc_all(e, data + pos, pieces[i], CODEC_FLUSH, 100, &comp), CODEC_OK);
         pos += pieces[i];
         if (pieces[i] == 0) CHECK(comp.len == before); /* an empty flush emits nothing */
         CHECK_ST(codec_decoder_new(CODEC_FORMAT_ZSTD, &d), CODEC_OK);
-        CHECK_ST(decode(d, comp.p, comp.len, 4096, 4096, &back, NULL), CODEC_OK);
+        CHECK_ST(dec_all(d, comp.p, comp.len, 4096, 4096, &back), CODEC_OK);
         CHECK(back.len == pos && (pos == 0 || memcmp(back.p, data, pos) == 0));
         CHECK(!codec_decoder_at_frame_edge(d) || pos == 0);
         codec_decoder_free(d);
         free(back.p);
     }
     CHECK(pos == sizeof data);
-    CHECK_ST(encode(e, NULL, 0, CODEC_FINISH, 100, &comp), CODEC_OK);
+    CHECK_ST(enc_all(e, NULL, 0, CODEC_FINISH, 100, &comp), CODEC_OK);
     codec_encoder_free(e);
     free(comp.p);
 }
@@ -121,13 +71,13 @@ static void test_frames(void) {
     fill_data(b, sizeof b, 4);
     CHECK_ST(codec_encoder_new(CODEC_FORMAT_ZSTD, &e), CODEC_OK);
     CHECK_ST(codec_encoder_set_pledged_size(e, sizeof a), CODEC_OK);
-    CHECK_ST(encode(e, a, sizeof a, CODEC_FINISH, 4096, &comp), CODEC_OK);
+    CHECK_ST(enc_all(e, a, sizeof a, CODEC_FINISH, 4096, &comp), CODEC_OK);
     first = comp.len;
     buf_put(&comp, skippable, sizeof skippable);
-    CHECK_ST(encode(e, b, sizeof b, CODEC_CONTINUE, 4096, &comp), CODEC_OK);
-    CHECK_ST(encode(e, NULL, 0, CODEC_FINISH, 4096, &comp), CODEC_OK);
+    CHECK_ST(enc_all(e, b, sizeof b, CODEC_CONTINUE, 4096, &comp), CODEC_OK);
+    CHECK_ST(enc_all(e, NULL, 0, CODEC_FINISH, 4096, &comp), CODEC_OK);
     /* an empty FINISH emits an empty frame */
-    CHECK_ST(encode(e, NULL, 0, CODEC_FINISH, 4096, &comp), CODEC_OK);
+    CHECK_ST(enc_all(e, NULL, 0, CODEC_FINISH, 4096, &comp), CODEC_OK);
 
     CHECK_ST(codec_frame_info(CODEC_FORMAT_AUTO, comp.p, comp.len, &h), CODEC_OK);
     CHECK(h.format == CODEC_FORMAT_ZSTD && h.content_size == sizeof a && h.dict_id == 0);
@@ -143,7 +93,7 @@ static void test_frames(void) {
     CHECK_ST(codec_frame_size(CODEC_FORMAT_ZSTD, comp.p, first - 1, &size), CODEC_E_TRUNCATED);
 
     CHECK_ST(codec_decoder_new(CODEC_FORMAT_ZSTD, &d), CODEC_OK);
-    CHECK_ST(decode(d, comp.p, comp.len, 1, 333, &back, &frames), CODEC_OK);
+    CHECK_ST(dec_all_ex(d, comp.p, comp.len, 1, 333, &back, &frames, NULL, 0), CODEC_OK);
     CHECK(frames == 3);
     CHECK(back.len == sizeof a + sizeof b);
     CHECK(memcmp(back.p, a, sizeof a) == 0 && memcmp(back.p + sizeof a, b, sizeof b) == 0);
@@ -179,27 +129,27 @@ static void test_window_limit(void) {
     fill_data(data, sizeof data, 6);
     CHECK_ST(codec_encoder_new(CODEC_FORMAT_ZSTD, &e), CODEC_OK);
     CHECK_ST(codec_encoder_set_param(e, CODEC_PARAM_ZSTD_WINDOW_LOG, 28), CODEC_OK);
-    CHECK_ST(encode(e, data, sizeof data, CODEC_CONTINUE, 4096, &comp), CODEC_OK);
-    CHECK_ST(encode(e, NULL, 0, CODEC_FINISH, 4096, &comp), CODEC_OK);
+    CHECK_ST(enc_all(e, data, sizeof data, CODEC_CONTINUE, 4096, &comp), CODEC_OK);
+    CHECK_ST(enc_all(e, NULL, 0, CODEC_FINISH, 4096, &comp), CODEC_OK);
     CHECK_ST(codec_frame_info(CODEC_FORMAT_ZSTD, comp.p, comp.len, &h), CODEC_OK);
     CHECK(h.window_size == (1u << 28));
     /* default limit 2^27: refused */
     CHECK_ST(codec_decoder_new(CODEC_FORMAT_ZSTD, &d), CODEC_OK);
-    CHECK_ST(decode(d, comp.p, comp.len, 4096, 4096, &back, NULL), CODEC_E_MEMLIMIT);
+    CHECK_ST(dec_all(d, comp.p, comp.len, 4096, 4096, &back), CODEC_E_MEMLIMIT);
     CHECK(strstr(codec_decoder_last_error(d), "WINDOW_LOG_MAX") != NULL);
     CHECK(back.len == 0);
     codec_decoder_free(d);
     /* raised: accepted */
     CHECK_ST(codec_decoder_new(CODEC_FORMAT_ZSTD, &d), CODEC_OK);
     CHECK_ST(codec_decoder_set_param(d, CODEC_PARAM_ZSTD_WINDOW_LOG_MAX, 28), CODEC_OK);
-    CHECK_ST(decode(d, comp.p, comp.len, 4096, 4096, &back, NULL), CODEC_OK);
+    CHECK_ST(dec_all(d, comp.p, comp.len, 4096, 4096, &back), CODEC_OK);
     CHECK(back.len == sizeof data && memcmp(back.p, data, sizeof data) == 0);
     codec_decoder_free(d);
     /* the generic memory limit works too */
     back.len = 0;
     CHECK_ST(codec_decoder_new(CODEC_FORMAT_AUTO, &d), CODEC_OK);
     CHECK_ST(codec_decoder_set_param(d, CODEC_PARAM_MEMLIMIT, (int64_t)1 << 28), CODEC_OK);
-    CHECK_ST(decode(d, comp.p, comp.len, 4096, 4096, &back, NULL), CODEC_OK);
+    CHECK_ST(dec_all(d, comp.p, comp.len, 4096, 4096, &back), CODEC_OK);
     CHECK(back.len == sizeof data);
     codec_decoder_free(d);
     codec_encoder_free(e);
@@ -265,10 +215,10 @@ static void test_bad_input(void) {
     /* a wrong checksum */
     CHECK_ST(codec_encoder_new(CODEC_FORMAT_ZSTD, &e), CODEC_OK);
     CHECK_ST(codec_encoder_set_param(e, CODEC_PARAM_ZSTD_CHECKSUM_FLAG, 1), CODEC_OK);
-    CHECK_ST(encode(e, data, sizeof data, CODEC_FINISH, 4096, &c), CODEC_OK);
+    CHECK_ST(enc_all(e, data, sizeof data, CODEC_FINISH, 4096, &c), CODEC_OK);
     c.p[c.len - 1] ^= 1;
     CHECK_ST(codec_decoder_new(CODEC_FORMAT_ZSTD, &d), CODEC_OK);
-    CHECK_ST(decode(d, c.p, c.len, 100, 4096, &back, NULL), CODEC_E_CHECKSUM);
+    CHECK_ST(dec_all(d, c.p, c.len, 100, 4096, &back), CODEC_E_CHECKSUM);
     CHECK(back.len == sizeof data); /* the data decoded before the check was delivered */
     codec_decoder_free(d);
 
@@ -279,7 +229,7 @@ static void test_bad_input(void) {
         for (cut = 0; cut < c.len; cut += (cut < 64 ? 1 : 97)) {
             CHECK_ST(codec_decoder_new(CODEC_FORMAT_ZSTD, &d), CODEC_OK);
             back.len = 0;
-            CHECK_ST(decode(d, c.p, cut, 4096, 4096, &back, NULL), CODEC_OK);
+            CHECK_ST(dec_all(d, c.p, cut, 4096, 4096, &back), CODEC_OK);
             CHECK(!codec_decoder_at_frame_edge(d) || cut == 0);
             CHECK(back.len <= sizeof data && memcmp(back.p, data, back.len) == 0);
             codec_decoder_free(d);
@@ -293,7 +243,7 @@ static void test_bad_input(void) {
             c.p[i] ^= 0x55;
             CHECK_ST(codec_decoder_new(CODEC_FORMAT_ZSTD, &d), CODEC_OK);
             back.len = 0;
-            st = decode(d, c.p, c.len, 4096, 4096, &back, NULL);
+            st = dec_all(d, c.p, c.len, 4096, 4096, &back);
             CHECK(st < 0 || (back.len == sizeof data && memcmp(back.p, data, back.len) == 0));
             CHECK(st >= 0 || codec_decoder_last_error(d)[0] != '\0');
             codec_decoder_free(d);
