@@ -561,8 +561,16 @@ fn child_pool_thread_counts() {
     let mut d = decoder(Some(XZ), &[(CODEC_PARAM_THREADS, 3)]);
     assert_eq!(threads_now(), base);
     let mut out = vec![0u8; 8 << 20];
-    let s = e.encode(&data, &mut out, Action::Continue);
+    // Input in pieces smaller than two blocks goes through the pool (larger calls run in-call
+    // rounds on scoped threads, joined before the call returns: checked below).
+    let s = e.encode(&data[..2_000_000], &mut out, Action::Continue);
     assert!(s.result.is_ok());
+    assert_eq!(codec::pool::workers(), 0, "an in-call round starts no pool worker");
+    assert_eq!(threads_now(), base, "an in-call round leaves no thread behind");
+    for piece in data[2_000_000..].chunks(100_000) {
+        let s = e.encode(piece, &mut out, Action::Continue);
+        assert!(s.result.is_ok());
+    }
     assert_eq!(codec::pool::workers(), 3, "threads = 4: three workers and the caller");
     assert_eq!(threads_now(), base + 3);
     let s = d.decode(&xz, &mut out[..1000]);
@@ -580,9 +588,14 @@ fn child_pool_thread_counts() {
         let mut e = encoder(LZ4, &lz4_params(9, 64 << 10, true, true, t as i64));
         let mut d1 = decoder(Some(LZ4), &[(CODEC_PARAM_THREADS, t as i64)]);
         let mut d2 = decoder(None, &[(CODEC_PARAM_THREADS, t as i64)]);
-        let _ = e.encode(&data, &mut out[..100], Action::Continue);
-        let _ = d1.decode(&lz, &mut out[..10]);
+        // Input in pieces, so that work is queued on the pool (not done in-call) when freed.
+        for piece in data[..1_000_000].chunks(100_000) {
+            let _ = e.encode(piece, &mut out[..100], Action::Continue);
+        }
+        let s = d1.decode(&lz[..40_000], &mut out[..1 << 20]);
+        let _ = d1.decode(&lz[s.read..400_000], &mut out[..10]);
         let _ = d2.decode(&xz, &mut out[..10]);
+        assert!(codec::pool::workers() >= t - 1, "round {round}: work queued on the pool");
         let c = d2.try_clone().unwrap();
         assert!(threads_now() > base);
         let t0 = std::time::Instant::now();
@@ -718,4 +731,72 @@ fn lz4_parallel_decoding_many_tiny_blocks() {
     let (out, frames, err) = decode_big(Some(LZ4), 2, &f);
     assert!(out == want && frames == 1 && err.is_none());
     same_decoding(LZ4, &f, "tiny blocks");
+}
+
+/// Decode `comp` in calls that each get all the remaining input and `room` bytes of output.
+fn decode_with_room(threads: i64, comp: &[u8], room: usize) -> (Vec<u8>, Option<String>) {
+    let mut d = decoder(Some(LZ4), &[(CODEC_PARAM_THREADS, threads)]);
+    let (mut out, mut buf, mut pos) = (Vec::new(), vec![0u8; room], 0);
+    for _ in 0..100_000 {
+        let s = d.decode(&comp[pos..], &mut buf);
+        pos += s.read;
+        out.extend_from_slice(&buf[..s.written]);
+        match s.result {
+            Err(e) => return (out, Some(e.msg)),
+            Ok(Status::Ok) if pos == comp.len() && s.written == 0 => return (out, None),
+            Ok(_) => {}
+        }
+    }
+    panic!("no progress");
+}
+
+/// The in-call rounds (blocks decoded straight into the caller's buffer, one more into the
+/// decoder's own) report exactly what the sequential decoder reports: same output before the
+/// error, same message, same input offset — whichever block of a round fails, and however the
+/// output room cuts the rounds.
+#[test]
+fn lz4_parallel_rounds_fail_exactly_like_the_sequential_decoder() {
+    let _g = shared();
+    let data = mixed(1_200_000, 31);
+    let mut rng = Rng::new(77);
+    for (cc, bc) in [(true, true), (false, false)] {
+        let c = lz4_frame(&data, 1, 64 << 10, cc, bc);
+        // Block starts: walk the frame (7-byte header: magic, FLG, BD, HC).
+        let mut starts = Vec::new();
+        let mut p = 7;
+        loop {
+            let hdr = u32::from_le_bytes(c[p..p + 4].try_into().unwrap());
+            if hdr == 0 {
+                break;
+            }
+            starts.push(p);
+            p += 4 + (hdr & 0x7FFF_FFFF) as usize + 4 * bc as usize;
+        }
+        assert!(starts.len() > 10);
+        let mut cases: Vec<(String, Vec<u8>)> = vec![("intact".into(), c.clone())];
+        for k in [0, 1, 5, starts.len() / 2, starts.len() - 2, starts.len() - 1] {
+            let s = starts[k];
+            let mut bad = c.clone();
+            bad[s + 4 + rng.range(0, 2000)] ^= 0x55;
+            cases.push((format!("block {k} body"), bad));
+            let mut bad = c.clone();
+            bad[s + 2] = 0xFF; // block size beyond the maximum
+            cases.push((format!("block {k} size"), bad));
+        }
+        for (what, comp) in &cases {
+            for room in [64 << 20, (64 << 10) * 7 / 2, 300_000, 70_000, 1 << 20] {
+                let want = decode_with_room(1, comp, room);
+                for t in [2, 3] {
+                    let got = decode_with_room(t, comp, room);
+                    assert_eq!(got.1, want.1, "cc {cc} bc {bc}, {what}, room {room}, threads {t}: message");
+                    assert!(got.0 == want.0, "cc {cc} bc {bc}, {what}, room {room}, threads {t}: output");
+                }
+                if what == "intact" {
+                    assert!(want.0 == data && want.1.is_none());
+                } else if cc || bc || what.ends_with("size") {
+                    assert!(want.1.is_some(), "{what}: the damage is detected");
+                }
+            }
+        }
+    }
 }

@@ -85,6 +85,9 @@ pub struct Setup {
     pub format: Option<Format>,
     pub params: Vec<(codec_param, i64)>,
     pub dict: bool,
+    /// `CODEC_PARAM_THREADS` of the second decoder (LZ4 frame, .xz, AUTO: their parallel
+    /// decoders are checked against the sequential one).
+    pub threads: i64,
 }
 
 pub const LZ4BLOCKS_PAGES: [i64; 8] = [65536, 4096, 1024, 100, 1, 65537, 1 << 20, 200_000];
@@ -111,7 +114,21 @@ impl Setup {
                 p
             }
         };
-        Setup { format, params, dict: h[0] & 1 != 0 && takes_dict(format) }
+        let threads = match format {
+            Some(Format::Lz4Frame) => 1 + (a % 3) as i64,
+            Some(Format::Xz) | None => 1 + (b % 3) as i64,
+            _ => 1,
+        };
+        Setup { format, params, dict: h[0] & 1 != 0 && takes_dict(format), threads }
+    }
+
+    /// The same decoder with `threads` set (when it is more than one).
+    pub fn parallel_decoder(&self) -> Option<Decoder> {
+        let mut d = self.decoder()?;
+        if self.threads > 1 {
+            d.set_param(CODEC_PARAM_THREADS, self.threads).ok()?;
+        }
+        Some(d)
     }
 
     /// A configured decoder, or `None` when the configuration is refused.
@@ -302,7 +319,7 @@ pub fn fuzz_decode(format: Option<Format>, data: &[u8]) {
     let setup = Setup::parse(format, h);
     let plan = Plan::parse(h);
     let Some(a) = setup.decoder() else { return };
-    let Some(b) = setup.decoder() else { return };
+    let Some(b) = setup.parallel_decoder() else { return };
     let reference = run(a, stream, &Plan::whole());
     let chunked = run(b, stream, &plan);
     compare(&reference, &chunked);
@@ -585,7 +602,7 @@ pub fn fuzz_roundtrip(data: &[u8]) {
         Err(e) if f == Format::Lz4Blocks && e.kind == ErrorKind::Invalid => return,
         Err(e) => panic!("{}: encoding failed: {e}", f.name()),
     };
-    let setup = Setup { format: Some(f), params: dec_params, dict: use_dict };
+    let setup = Setup { format: Some(f), params: dec_params, dict: use_dict, threads: 1 };
     let plan = Plan {
         seed: h[6] as u64 + 7,
         max_in: IN_SIZES[(flags >> 5) as usize % IN_SIZES.len()],

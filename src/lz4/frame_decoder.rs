@@ -104,13 +104,41 @@ pub struct Lz4FrameDecoder {
     pos: u64,
 }
 
+/// What one in-call parallel round did (see `Lz4FrameDecoder::par_round`).
+enum Round {
+    /// Blocks decoded and delivered (or kept in `out`): go on.
+    Done,
+    /// `dst` is full and a data block is next: return for more room.
+    Full,
+    /// Exactly one block to decode: let the sequential code take it.
+    One,
+    /// Not enough complete blocks in this call's input: use the pipeline.
+    No,
+}
+
+/// Least output room of an in-call round: below this, starting threads costs more than it wins.
+const ROUND_MIN: usize = 256 << 10;
+
 /// Compressed size of a batch of blocks that makes one task.
 const BATCH: usize = 256 << 10;
 /// Output room of a batch: tiny blocks each need up to the frame's block maximum, so a batch
 /// also ends at this much (plus one block), which bounds memory for hostile frames.
 const BATCH_OUT: usize = 1 << 20;
 
-/// Parallel decoding of frames with independent blocks. At a block boundary (stage
+/// Parallel decoding of frames with independent blocks, two ways.
+///
+/// **In-call rounds** (`par_round`), when nothing is in flight and this call's input holds
+/// complete blocks: every block that fits gets its own slot of `dst` (its stored size, or the
+/// frame's block maximum), one more block may go to `out`, and the blocks are decoded on the
+/// calling thread and scoped helpers ([`pool::scoped`]) straight from `src` into their slots:
+/// no copy in, no copy out. The results are then taken in order on the calling thread: a
+/// block that decoded short of its slot has the next ones moved down (`copy_within`; only the
+/// last block of a frame or of a flush is short), each block is accounted exactly as the
+/// sequential decoder would, and at the first block that failed (or failed accounting) the
+/// round stops and the sequential code decodes that block again, so the error, its offset and
+/// the output before it are the sequential decoder's.
+///
+/// **The pipeline**, when the input comes in pieces smaller than that. At a block boundary (stage
 /// `BlockSize`, nothing buffered) complete blocks are gathered from the input into batches of
 /// about `BATCH` compressed bytes; each batch is a pool task that checks and decodes its blocks
 /// with the same code as the sequential path (`decode_independent`), stopping at the first bad
@@ -295,6 +323,112 @@ impl Lz4FrameDecoder {
     /// Parallel decoding applies: threads, a frame of independent blocks, at a block boundary.
     fn par_active(&self) -> bool {
         self.threads > 1 && !self.desc.linked() && self.have == 0 && !self.par.handoff
+    }
+
+    /// Nothing gathered, in flight or being delivered: an in-call round may start.
+    fn par_idle(&self) -> bool {
+        self.par.cur.is_none() && self.par.inflight.is_empty() && self.par.gbuf.is_empty()
+    }
+
+    /// An in-call parallel round (see `ParDec`), at a block boundary with `out` drained.
+    fn par_round(&mut self, src: &[u8], r: &mut usize, dst: &mut [u8], w: &mut usize) -> Result<Round> {
+        let block_max = self.desc.block_max();
+        let bc = 4 * self.desc.block_checksum() as usize;
+        let room = dst.len() - *w;
+        // Plan: (start, end) in src and the slot length in dst; the last may go to `out`.
+        let mut plan: Vec<(usize, usize, usize)> = Vec::new();
+        let (mut p, mut used) = (*r, 0usize);
+        let mut overflow = false;
+        while src.len() - p >= 4 {
+            let hdr = u32::from_le_bytes(src[p..p + 4].try_into().unwrap());
+            let size = (hdr & 0x7FFF_FFFF) as usize;
+            if hdr == 0 || size > block_max {
+                break;
+            }
+            if plan.is_empty() && room == 0 {
+                return Ok(Round::Full);
+            }
+            let end = p + 4 + size + bc;
+            if end > src.len() {
+                break;
+            }
+            let slot = if hdr & 0x8000_0000 != 0 { size } else { block_max };
+            if used + slot > room {
+                overflow = true;
+                plan.push((p, end, slot));
+                break;
+            }
+            plan.push((p, end, slot));
+            used += slot;
+            p = end;
+        }
+        match plan.len() {
+            0 => return Ok(Round::No),
+            1 => return Ok(Round::One),
+            // Too little work to start threads for: one block at a time, sequentially.
+            _ if used.max(block_max) < ROUND_MIN => return Ok(Round::One),
+            _ => {}
+        }
+        // Split dst into the slots; the overflow block decodes into `out`.
+        let mut spill = std::mem::take(&mut self.out);
+        if overflow && spill.len() < block_max {
+            spill = try_alloc_zeroed(block_max, "an LZ4 output block")?;
+        }
+        let mut items: Vec<(&[u8], &mut [u8])> = Vec::with_capacity(plan.len());
+        let mut rest = &mut dst[*w..];
+        let slots = plan.len() - overflow as usize;
+        for &(s0, s1, slot) in &plan[..slots] {
+            let (head, tail) = std::mem::take(&mut rest).split_at_mut(slot);
+            items.push((&src[s0..s1], head));
+            rest = tail;
+        }
+        if overflow {
+            let (s0, s1, _) = plan[slots];
+            items.push((&src[s0..s1], &mut spill[..]));
+        }
+        let (desc, dict, use_dict) = (self.desc, self.dict.clone(), self.use_dict);
+        let tail = dict_tail(&dict, use_dict);
+        let mut threads = vec![(); self.threads.min(plan.len())];
+        let results = pool::scoped(&mut threads, items, |_, (raw, out)| decode_independent(&desc, raw, tail, out));
+        // Take the results in order, as the sequential decoder would.
+        let mut at_w = *w;
+        let mut slot_at = *w;
+        let mut stopped = false;
+        for (i, res) in results.into_iter().enumerate() {
+            let (s0, s1, slot) = plan[i];
+            let at = s0 as i64;
+            let Ok(Ok(n)) = res else {
+                stopped = true;
+                break;
+            };
+            let spilled = overflow && i == plan.len() - 1;
+            let ok = if spilled {
+                self.account(&spill[..n], at).is_ok()
+            } else {
+                if slot_at != at_w {
+                    dst.copy_within(slot_at..slot_at + n, at_w);
+                }
+                slot_at += slot;
+                self.account(&dst[at_w..at_w + n], at).is_ok()
+            };
+            if !ok {
+                stopped = true;
+                break;
+            }
+            *r = s1;
+            if spilled {
+                self.out_pos = 0;
+                self.out_len = n;
+            } else {
+                at_w += n;
+            }
+        }
+        self.out = spill;
+        *w = at_w;
+        // The block that stopped the round is decoded again by the sequential code, which
+        // reports its error with the sequential decoder's message and offset.
+        self.par.handoff = stopped;
+        Ok(Round::Done)
     }
 
     /// Gather complete blocks from `src` into batches and submit them (see `ParDec`).
@@ -660,6 +794,20 @@ impl Lz4FrameDecoder {
                     *run = *w;
                 }
                 Stage::BlockSize if self.par_active() => {
+                    if self.par_idle() {
+                        match self.par_round(src, r, dst, w)? {
+                            Round::Done => {
+                                *run = *w;
+                                continue;
+                            }
+                            Round::Full => return Ok(Status::MoreOutput),
+                            Round::One => {
+                                self.par.handoff = true;
+                                continue;
+                            }
+                            Round::No => {}
+                        }
+                    }
                     self.par_gather(src, r, base)?;
                     if self.par_next(base)? {
                         *run = *w;
