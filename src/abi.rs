@@ -140,13 +140,21 @@ pub const CODEC_PARAM_CHECKSUM: codec_param = 2;
 /// blocks compressed in parallel, byte-identical to the sequential output; linked blocks are
 /// always compressed sequentially, since each depends on the one before).
 ///
+/// Threads: the calling thread and n - 1 others. LZ4 work given in one call (an encoder call
+/// whose input holds two blocks or more; a decoder call whose input holds several complete
+/// blocks and whose output buffer has room for them) runs on helper threads started for that
+/// call and joined before it returns, straight from the caller's input into its output. Other
+/// work (xz decoding, LZ4 input arriving in smaller pieces) runs on one shared, process-wide
+/// pool of n - 1 workers that keeps working between calls and exits when no handle uses it.
+///
 /// Decoders (LZ4 frame and xz, 1..=256): 1 = sequential (default); n > 1 = independent blocks
-/// decoded in parallel by n threads (the calling thread and n - 1 workers of one shared,
-/// process-wide pool that exits when no handle uses it): LZ4 frames with independent blocks,
+/// decoded in parallel by n threads: LZ4 frames with independent blocks,
 /// .xz blocks whose headers record their sizes (liblzma's multithreaded encoder writes them;
 /// other blocks are decoded sequentially). Output, errors and the output before an error are
 /// those of the sequential decoder. Parallelism needs input: only blocks complete in the input
-/// given are decoded together (give several blocks per call), and every call still delivers all
+/// given are decoded together (give several blocks per call, and for LZ4 output room for
+/// several blocks: with room for one, every other block is decoded ahead into the decoder's
+/// buffer and copied out by the next call), and every call still delivers all
 /// the output its input allows before asking for more. Marshal and clone work at any point:
 /// a parallel decoder marshals as the sequential state at the output delivered so far plus the
 /// compressed input after it as held input (an .xz block partly delivered is re-decoded up to
