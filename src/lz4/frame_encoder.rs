@@ -371,8 +371,9 @@ impl Lz4FrameEncoder {
             return Ok(false);
         }
         let input = &src[*r..*r + take];
-        // Items of whole blocks: up to BATCH bytes each, but at least one per thread.
-        let per = (BATCH / block).clamp(1, nb.div_ceil(self.threads).max(1));
+        // Items of whole blocks: at least BATCH bytes, about four per thread (so that uneven
+        // blocks balance and few buffers are needed), at least one per thread.
+        let per = (BATCH / block).max(nb.div_ceil(4 * self.threads)).clamp(1, nb.div_ceil(self.threads));
         let p = self.par.as_mut().expect("parallel frame");
         let (prefs, cdict) = (p.prefs, p.cdict.clone());
         let mut outs = std::mem::take(&mut self.spares.out);
@@ -437,7 +438,7 @@ impl Lz4FrameEncoder {
             }
             outs.push(out);
         }
-        outs.truncate(4);
+        outs.truncate(4 * self.threads + 1);
         self.spares.out = outs;
         self.staged_pos = 0;
         self.staged_len = staged.len();
