@@ -93,6 +93,32 @@ fn main() {
     let all = common::concatenated(&samples);
     let mut rows = Vec::new();
 
+    // Control: plain memory copies, one thread against two (each copying its own 64 MiB), the
+    // ceiling of this machine's memory bandwidth for work that runs near memory speed.
+    if want("memory copy") {
+        let n = 64 << 20;
+        let src: Vec<Vec<u8>> = (0..2).map(|i| vec![i as u8 + 1; n]).collect();
+        let dst: std::cell::RefCell<Vec<Vec<u8>>> = std::cell::RefCell::new((0..2).map(|_| vec![0u8; n]).collect());
+        let copy = |t: usize| {
+            let mut dst = dst.borrow_mut();
+            std::thread::scope(|s| {
+                for (d, x) in dst.iter_mut().zip(&src).take(t) {
+                    s.spawn(move || {
+                        for _ in 0..4 {
+                            d.copy_from_slice(x);
+                            std::hint::black_box(&d);
+                        }
+                    });
+                }
+            })
+        };
+        let (mut u1, mut u) = (Usage::new(), Usage::new());
+        let t = common::race(&mut [&mut || u1.run(|| copy(1)), &mut || u.run(|| copy(2))]);
+        // MB/s of bytes copied: threads=2 copies twice as much per round.
+        let t = [t[0], t[1] / 2];
+        rows.push(row("control: memory copy, 64 MiB per thread (machine's bandwidth)", 4 * n, &t, &u1, &u));
+    }
+
     // LZ4 frame compression, independent blocks: must be byte-identical.
     for (level, bs, cap) in
         [(1, 4 << 20, usize::MAX), (1, 64 << 10, usize::MAX), (9, 4 << 20, 32 << 20), (9, 64 << 10, 32 << 20)]

@@ -140,12 +140,12 @@ pub const CODEC_PARAM_CHECKSUM: codec_param = 2;
 /// blocks compressed in parallel, byte-identical to the sequential output; linked blocks are
 /// always compressed sequentially, since each depends on the one before).
 ///
-/// Threads: the calling thread and n - 1 others. LZ4 work given in one call (an encoder call
-/// whose input holds two blocks or more; a decoder call whose input holds several complete
-/// blocks and whose output buffer has room for them) runs on helper threads started for that
-/// call and joined before it returns, straight from the caller's input into its output. Other
-/// work (xz decoding, LZ4 input arriving in smaller pieces) runs on one shared, process-wide
-/// pool of n - 1 workers that keeps working between calls and exits when no handle uses it.
+/// Threads: the calling thread and n - 1 others. LZ4 decoding of several blocks given in one
+/// call (complete in the input, with room for them in the output) runs on helper threads
+/// started for that call and joined before it returns, straight from the caller's input into
+/// its output. Other work (compression, xz decoding, LZ4 input arriving in smaller pieces) runs
+/// on one shared, process-wide pool of n - 1 workers that keeps working between calls and
+/// exits when no handle uses it.
 ///
 /// Decoders (LZ4 frame and xz, 1..=256): 1 = sequential (default); n > 1 = independent blocks
 /// decoded in parallel by n threads: LZ4 frames with independent blocks,

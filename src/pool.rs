@@ -1,5 +1,5 @@
-//! The one process-wide worker pool behind every parallel path (LZ4 frame compression, LZ4
-//! frame and .xz parallel decoding).
+//! The one process-wide worker pool behind our parallel paths (LZ4 frame compression, LZ4
+//! frame and .xz parallel decoding), and the scoped helpers of in-call LZ4 decoding.
 //!
 //! - Created lazily. A handle that wants `n` threads takes a [`Lease`] of `n`; the pool keeps
 //!   `max(n) - 1` workers over the live leases (the calling thread is the `n`-th: a handle
@@ -12,8 +12,8 @@
 //! - A panic inside a task is caught and reported to the owner as `CODEC_E_INTERNAL`; the
 //!   worker survives.
 //!
-//! - Work that borrows the caller's buffers for one call (decoding straight into the caller's
-//!   output, compressing straight from its input) does not go through the queue: [`scoped`]
+//! - Work that borrows the caller's buffers for one call (LZ4 blocks decoded straight from the
+//!   caller's input into its output) does not go through the queue: [`scoped`]
 //!   runs it on the calling thread and scoped helper threads joined before the call returns.
 //!
 //! Safe Rust only: std threads, one mutex and condition variable for the queue, one per task.

@@ -58,10 +58,8 @@ pub struct Lz4FrameEncoder {
     spares: Spares,
     /// Parallel state of the current frame (threads > 1, independent blocks).
     par: Option<ParEnc>,
-    /// Held while this encoder may use the pool (from its first pool task on).
+    /// Held while this encoder may use the pool (from its first parallel frame on).
     lease: Option<Lease>,
-    /// Compressed / uncompressed size of the last in-call round, to size the next one.
-    round_ratio: f64,
 }
 
 /// A compressed block from a worker: the LZ4F context and buffers it used (returned for
@@ -84,17 +82,7 @@ struct Spares {
     out: Vec<Vec<u8>>,
 }
 
-/// Parallel frame compression, two ways. Both compress every block the same way, so the
-/// frame is the same whichever runs.
-///
-/// **In-call rounds** (`round`), when nothing is in flight and this call's input holds at least
-/// two blocks (whole ones; with FLUSH or FINISH the partial last one too): the blocks are
-/// compressed straight from `src` on the calling thread and scoped helpers
-/// ([`pool::scoped`]), about as much input as fills `dst` at the previous round's ratio, and
-/// delivered in order (what does not fit is staged). The content checksum runs beside them.
-/// No copy of the input, and no thread outlives the call.
-///
-/// **The pipeline**, when the input comes in smaller pieces. Input is gathered into batches of whole blocks (about `BATCH`
+/// Parallel frame compression. Input is gathered into batches of whole blocks (about `BATCH`
 /// bytes; a FLUSH or FINISH closes a batch and its partial last block); each batch is a pool
 /// task that compresses every block with its own LZ4F context as a frame of one block with the
 /// same preferences, keeping only the block. LZ4F compresses every independent
@@ -142,14 +130,6 @@ fn compress_blocks(
     Ok(pos)
 }
 
-/// Work of an in-call round.
-enum RoundItem<'a> {
-    /// Update the content checksum with the round's input.
-    Hash(&'a mut Xxh32State, &'a [u8]),
-    /// Compress whole blocks into the buffer.
-    Blocks(&'a [u8], Vec<u8>),
-}
-
 /// Input bytes per task: whole blocks, at least this much (small blocks are batched).
 const BATCH: usize = 256 << 10;
 
@@ -189,7 +169,6 @@ impl Lz4FrameEncoder {
             spares: Spares::default(),
             par: None,
             lease: None,
-            round_ratio: 1.0,
         })
     }
 
@@ -268,6 +247,8 @@ impl Lz4FrameEncoder {
         self.par = None;
         if self.threads > 1 && !self.linked {
             let cdict = self.cctx_cdict()?;
+            let threads = self.threads;
+            let lease = self.lease.get_or_insert_with(|| Lease::new(threads));
             let mut p = self.prefs;
             p.frame_info.content_size = 0;
             p.frame_info.content_checksum_flag = 0;
@@ -277,7 +258,7 @@ impl Lz4FrameEncoder {
                 cur: Vec::new(),
                 inflight: VecDeque::new(),
                 xxh: Xxh32State::new(0),
-                limit: 2 * self.threads,
+                limit: 2 * lease.threads(),
             });
         }
         Ok(())
@@ -315,8 +296,6 @@ impl Lz4FrameEncoder {
         let prefs = p.prefs;
         let cdict = p.cdict.clone();
         let block = BLOCK_SIZES[(self.block_size_id - 4) as usize];
-        let threads = self.threads;
-        self.lease.get_or_insert_with(|| Lease::new(threads));
         p.inflight.push_back(Task::spawn(move || {
             let end = compress_blocks(&mut cctx, &prefs, cdict, &input, block, &mut out);
             Mutex::new(Some(Done { cctx, input, out, end }))
@@ -349,107 +328,6 @@ impl Lz4FrameEncoder {
         Ok(())
     }
 
-    /// An in-call round (see `ParEnc`): compress whole blocks straight from `src` on this
-    /// thread and scoped helpers, then deliver them in order. `Ok(false)` when this call's
-    /// input does not hold two blocks to compress (or they would pass the pledged size): the
-    /// pipeline takes it.
-    fn round(&mut self, src: &[u8], dst: &mut [u8], action: Action, r: &mut usize, w: &mut usize) -> Result<bool> {
-        let block = self.block_size();
-        let rest = src.len() - *r;
-        // Whole blocks; the last, partial one too when this call flushes or finishes.
-        let blocks = rest / block + (action != Action::Continue && rest % block != 0) as usize;
-        if blocks < 2 {
-            return Ok(false);
-        }
-        // About as much input as fills `dst` at the last round's ratio (the excess is staged),
-        // and at least a block per thread.
-        let room = dst.len() - *w;
-        let want = (room as f64 / self.round_ratio) as usize;
-        let nb = ((want + block / 2) / block).max(self.threads).clamp(2, blocks);
-        let take = (nb * block).min(rest);
-        if self.pledged.is_some_and(|pl| self.total + take as u64 > pl) {
-            return Ok(false);
-        }
-        let input = &src[*r..*r + take];
-        // Items of whole blocks: at least BATCH bytes, about four per thread (so that uneven
-        // blocks balance and few buffers are needed), at least one per thread.
-        let per = (BATCH / block).max(nb.div_ceil(4 * self.threads)).clamp(1, nb.div_ceil(self.threads));
-        let p = self.par.as_mut().expect("parallel frame");
-        let (prefs, cdict) = (p.prefs, p.cdict.clone());
-        let mut outs = std::mem::take(&mut self.spares.out);
-        // The content checksum (sequential by nature) is one more item, run beside the blocks.
-        let mut items: Vec<RoundItem> = Vec::new();
-        if self.content_checksum {
-            items.push(RoundItem::Hash(&mut p.xxh, input));
-        }
-        items.extend(input.chunks(per * block).map(|c| RoundItem::Blocks(c, outs.pop().unwrap_or_default())));
-        let nthreads = self.threads.min(items.len());
-        let mut cctxs = Vec::with_capacity(nthreads);
-        while cctxs.len() < nthreads {
-            match self.spares.cctx.pop().or_else(Cctx::new) {
-                Some(c) => cctxs.push(c),
-                None => return Err(Error::nomem("cannot allocate an LZ4F compression context")),
-            }
-        }
-        let results = pool::scoped(&mut cctxs, items, |cctx, item| match item {
-            RoundItem::Hash(h, data) => {
-                h.update(data);
-                None
-            }
-            RoundItem::Blocks(chunk, mut out) => {
-                let end = compress_blocks(cctx, &prefs, cdict.clone(), chunk, block, &mut out);
-                Some((out, end))
-            }
-        });
-        self.spares.cctx.extend(cctxs);
-        *r += take;
-        self.total += take as u64;
-        // Deliver in order: into dst while it has room, the rest staged.
-        debug_assert!(!self.has_staged());
-        let mut staged = std::mem::take(&mut self.staged);
-        staged.clear();
-        let mut produced = 0;
-        let mut failed = None;
-        for res in results {
-            let (out, end) = match res {
-                Ok(Some(x)) => x,
-                Ok(None) => continue,
-                Err(e) => {
-                    failed.get_or_insert(e);
-                    continue;
-                }
-            };
-            match end {
-                Ok(end) if failed.is_none() => {
-                    let bytes = &out[..end];
-                    produced += end;
-                    let k = bytes.len().min(dst.len() - *w);
-                    dst[*w..*w + k].copy_from_slice(&bytes[..k]);
-                    *w += k;
-                    if k < bytes.len() {
-                        staged.try_reserve(bytes.len() - k).map_err(|_| Error::nomem("cannot stage LZ4 output"))?;
-                        staged.extend_from_slice(&bytes[k..]);
-                    }
-                }
-                Ok(_) => {}
-                Err(e) => {
-                    failed.get_or_insert(lz4f_error(e, "compression"));
-                }
-            }
-            outs.push(out);
-        }
-        outs.truncate(4 * self.threads + 1);
-        self.spares.out = outs;
-        self.staged_pos = 0;
-        self.staged_len = staged.len();
-        self.staged = staged;
-        if let Some(e) = failed {
-            return Err(e);
-        }
-        self.round_ratio = (produced as f64 / take as f64).clamp(1.0 / 256.0, 1.1);
-        Ok(true)
-    }
-
     /// The parallel counterpart of `run` after the frame header (see `ParEnc`).
     fn run_par(&mut self, src: &[u8], dst: &mut [u8], action: Action, r: &mut usize, w: &mut usize) -> Result<Status> {
         let block = self.block_size();
@@ -457,15 +335,6 @@ impl Lz4FrameEncoder {
         loop {
             if !self.drain(dst, w) {
                 return Ok(Status::MoreOutput);
-            }
-            let p = self.par.as_mut().expect("parallel frame");
-            if p.inflight.is_empty() && p.cur.is_empty() && *r < src.len() {
-                if *w == dst.len() {
-                    return Ok(Status::MoreOutput);
-                }
-                if self.round(src, dst, action, r, w)? {
-                    continue;
-                }
             }
             let p = self.par.as_mut().expect("parallel frame");
             // Deliver finished blocks as they come; wait only when the pipeline is full.
