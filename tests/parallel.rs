@@ -561,6 +561,14 @@ fn child_pool_thread_counts() {
     let mut d = decoder(Some(XZ), &[(CODEC_PARAM_THREADS, 3)]);
     assert_eq!(threads_now(), base);
     let mut out = vec![0u8; 8 << 20];
+    // A whole LZ4 frame in one call with room for it: an in-call round, whose helper threads
+    // are joined before the call returns; the pool is not started.
+    let mut r = decoder(Some(LZ4), &[(CODEC_PARAM_THREADS, 4)]);
+    let s = r.decode(&lz, &mut out);
+    assert!(s.result.is_ok() && s.read == lz.len() && out[..s.written] == data[..]);
+    assert_eq!(codec::pool::workers(), 0, "an in-call round starts no pool worker");
+    assert_eq!(settle(base), base, "an in-call round leaves no thread behind");
+    drop(r);
     let s = e.encode(&data, &mut out, Action::Continue);
     assert!(s.result.is_ok());
     assert_eq!(codec::pool::workers(), 3, "threads = 4: three workers and the caller");
