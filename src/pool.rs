@@ -320,40 +320,31 @@ pub fn wait_front<'a, R: Send + Sync + 'static>(
     front.result().expect("finished task has an outcome")
 }
 
-/// Run `f` over `items` on the calling thread and up to `states.len() - 1` scoped helper
-/// threads, for work that borrows the caller's buffers for the length of one call (the pool's
-/// tasks must own their data, which costs a copy in and a copy out). Each thread claims the
-/// next unclaimed item, so uneven items balance; `states[k]` is thread k's own state (a
-/// compression context, say). Every helper is joined before this returns: no thread outlives
-/// the call. Results come back in item order; an item whose `f` panicked gives
+/// Run `f` over `items` on the calling thread and up to `threads - 1` scoped helper threads,
+/// for work that borrows the caller's buffers for the length of one call (the pool's tasks must
+/// own their data, which costs a copy in and a copy out). Each thread claims the next
+/// unclaimed item, so uneven items balance. Every helper is joined before this returns: no
+/// thread outlives the call. Results come back in item order; an item whose `f` panicked gives
 /// `CODEC_E_INTERNAL` (the other items still run). A helper that cannot be started only means
 /// less parallelism.
-pub fn scoped<S: Send, T: Send, R: Send>(
-    states: &mut [S],
-    items: Vec<T>,
-    f: impl Fn(&mut S, T) -> R + Sync,
-) -> Vec<Result<R>> {
+pub fn scoped<T: Send, R: Send>(threads: usize, items: Vec<T>, f: impl Fn(T) -> R + Sync) -> Vec<Result<R>> {
     let n = items.len();
     let items: Vec<Mutex<Option<T>>> = items.into_iter().map(|t| Mutex::new(Some(t))).collect();
     let results: Vec<Mutex<Option<Result<R>>>> = (0..n).map(|_| Mutex::new(None)).collect();
     let next = AtomicUsize::new(0);
-    let work = |state: &mut S| loop {
+    let work = || loop {
         let i = next.fetch_add(1, Ordering::Relaxed);
         let Some(item) = items.get(i).and_then(|m| lock(m).take()) else { return };
-        let r = catch_unwind(AssertUnwindSafe(|| f(state, item)))
+        let r = catch_unwind(AssertUnwindSafe(|| f(item)))
             .map_err(|_| Error::internal("a libcodec thread panicked while working on this call"));
         *lock(&results[i]) = Some(r);
     };
-    let (mine, helpers) = states.split_first_mut().expect("at least one state");
-    let k = helpers.len().min(n.saturating_sub(1));
-    let helpers = &mut helpers[..k];
     std::thread::scope(|s| {
-        for st in helpers.iter_mut() {
-            let work = &work;
+        for _ in 1..threads.min(n) {
             // A thread that cannot be started leaves its share to the others.
-            let _ = std::thread::Builder::new().name("codec-scoped".into()).spawn_scoped(s, move || work(st));
+            let _ = std::thread::Builder::new().name("codec-scoped".into()).spawn_scoped(s, &work);
         }
-        work(mine);
+        work();
     });
     results
         .into_iter()
@@ -403,11 +394,11 @@ mod tests {
     fn scoped_runs_every_item_once_in_order() {
         let mut buf = vec![0u32; 1000];
         for threads in [1, 2, 4] {
-            let mut states = vec![0usize; threads];
+            let claims = AtomicUsize::new(0);
             let items: Vec<(usize, &mut [u32])> = buf.chunks_mut(7).enumerate().collect();
             let n = items.len();
-            let res = scoped(&mut states, items, |count, (i, chunk)| {
-                *count += 1;
+            let res = scoped(threads, items, |(i, chunk)| {
+                claims.fetch_add(1, Ordering::SeqCst);
                 for v in chunk.iter_mut() {
                     *v += i as u32;
                 }
@@ -423,7 +414,7 @@ mod tests {
                     Err(e) => assert!(i == 5 && e.kind == crate::error::ErrorKind::Internal),
                 }
             }
-            assert_eq!(states.iter().sum::<usize>(), n, "each item claimed once");
+            assert_eq!(claims.load(Ordering::SeqCst), n, "each item claimed once");
         }
         for (k, v) in buf.iter().enumerate() {
             assert_eq!(*v, 3 * (k / 7) as u32, "three passes, each adding the item index");

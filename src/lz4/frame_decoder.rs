@@ -388,8 +388,7 @@ impl Lz4FrameDecoder {
         }
         let (desc, dict, use_dict) = (self.desc, self.dict.clone(), self.use_dict);
         let tail = dict_tail(&dict, use_dict);
-        let mut threads = vec![(); self.threads.min(plan.len())];
-        let results = pool::scoped(&mut threads, items, |_, (raw, out)| decode_independent(&desc, raw, tail, out));
+        let results = pool::scoped(self.threads, items, |(raw, out)| decode_independent(&desc, raw, tail, out));
         // Take the results in order, as the sequential decoder would.
         let mut at_w = *w;
         let mut slot_at = *w;
