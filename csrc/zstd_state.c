@@ -410,6 +410,14 @@ int codec_zs_restore(ZSTD_DCtx *d, const codec_zs_state *s, int *bad_field)
     if (f[CODEC_ZS_MAX_WINDOW_SIZE] != d->maxWindowSize) BAD(CODEC_ZS_MAX_WINDOW_SIZE);
     mid = f[CODEC_ZS_STREAM_STAGE] == zdss_read || f[CODEC_ZS_STREAM_STAGE] == zdss_load || f[CODEC_ZS_STREAM_STAGE] == zdss_flush;
     if (mid && f[CODEC_ZS_F_WINDOW_SIZE] > d->maxWindowSize) BAD(CODEC_ZS_F_WINDOW_SIZE);
+    /* A repeat offset is never 0: zstd starts a frame with 1, 4, 8, a dictionary's must be
+     * non-zero, and a decoded repeat that comes out 0 is stored as (U32)-1 (corrupt at use).
+     * zstd checks offsets against the window only from above, so a 0 would let a match copy
+     * the bytes it is writing: the literal copy's over-length tail, i.e. uninitialised memory
+     * of the literal buffer, would reach the output (found by the unmarshal fuzz target as
+     * two copies of one decoder disagreeing). */
+    for (i = 0; i < 3; i++)
+        if (mid && f[CODEC_ZS_REP0 + i] == 0) BAD(CODEC_ZS_REP0 + i);
     /* Buffers: at most what zstd itself would allocate under that limit. */
     CHECK_MAX(CODEC_ZS_IN_BUFF_SIZE, ZSTD_BLOCKSIZE_MAX);
     CHECK_MAX(CODEC_ZS_IN_POS, f[CODEC_ZS_IN_BUFF_SIZE]);
@@ -548,7 +556,9 @@ int codec_zs_restore(ZSTD_DCtx *d, const codec_zs_state *s, int *bad_field)
 #if defined(ZSTD_LEGACY_SUPPORT) && (ZSTD_LEGACY_SUPPORT >= 1)
     d->legacyVersion = 0;
 #endif
-    /* Per-block literal state only lives inside one call. */
+    /* Per-block literal state only lives inside one call. The literal buffer is cleared all
+     * the same, so that no restored state, however crafted, can show earlier heap contents. */
+    memset(d->litExtraBuffer, 0, sizeof d->litExtraBuffer);
     d->litPtr = NULL;
     d->litBuffer = NULL;
     d->litBufferEnd = NULL;

@@ -247,3 +247,58 @@ pub fn load(d: &mut DCtx, r: &mut StateReader<'_>) -> Result<()> {
         code => Err(shim_error(code)),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::formats::Format;
+
+    /// The shim payload of a zstd decoder stopped in the middle of a frame, after blocks with
+    /// matches (so its repeat offsets are live).
+    fn mid_frame_payload() -> Vec<u8> {
+        let words: [&[u8]; 6] = [b"quick ", b"brown ", b"fox ", b"jumps ", b"over ", b"lazy dogs "];
+        let (mut data, mut x) = (Vec::new(), 1u32);
+        while data.len() < 400_000 {
+            x = x.wrapping_mul(1_103_515_245).wrapping_add(12_345);
+            data.extend_from_slice(words[(x >> 16) as usize % 6]);
+        }
+        let mut frame = vec![0u8; crate::formats::compress_bound(Format::Zstd, data.len())];
+        let n = crate::stream::compress(Format::Zstd, Some(3), &data, &mut frame).unwrap();
+        let mut d = DCtx::new().unwrap();
+        let mut out = vec![0u8; data.len()];
+        let p = d.decompress_stream(&frame[..n / 2], &mut out);
+        assert!(
+            p.ret.is_ok() && p.written > 0 && out[..p.written] == data[..p.written],
+            "{} {} {:?}",
+            p.read,
+            p.written,
+            p.ret
+        );
+        let mut w = StateWriter::new();
+        save(&d, &mut w).unwrap();
+        w.into_inner()
+    }
+
+    fn load_payload(payload: &[u8]) -> Result<()> {
+        let mut d = DCtx::new().unwrap();
+        let mut r = StateReader::new(payload);
+        load(&mut d, &mut r)
+    }
+
+    #[test]
+    fn a_zero_repeat_offset_is_refused() {
+        let payload = mid_frame_payload();
+        load_payload(&payload).expect("the unaltered state loads");
+        for k in 0..3 {
+            let name = format!("repeat offset {k}");
+            let i = FIELD_NAMES.iter().position(|n| *n == name).unwrap();
+            let at = 1 + 8 * i; // after the field count, fields are u64 little-endian
+            let mut bad = payload.clone();
+            assert_ne!(bad[at..at + 8], [0u8; 8], "{name} is live in the saved state");
+            bad[at..at + 8].fill(0);
+            let e = load_payload(&bad).expect_err("a zero repeat offset must be refused");
+            assert_eq!(e.kind, crate::error::ErrorKind::State);
+            assert!(e.to_string().contains(&name), "{e}");
+        }
+    }
+}
