@@ -8,10 +8,13 @@
 # (fuzz/corpus/seed/TARGET) and the regressions. Crashes go to fuzz/artifacts/TARGET/.
 # Prints one line per target (executions, exec/s, corpus size, findings) and exits non-zero
 # when any target found something or a regression failed.
+#
+# FUZZ_BIN picks the directory of the target binaries (default: the AddressSanitizer build of
+# `make fuzz-build`; `make fuzz FUZZ_SANITIZER=none` points it at the coverage-only build).
 set -u
 cd "$(dirname "$0")"
 secs=$1; shift
-bin=target/x86_64-unknown-linux-gnu/release
+bin=${FUZZ_BIN:-target/x86_64-unknown-linux-gnu/release}
 log=artifacts/logs
 mkdir -p "$log"
 # Leak checking stays on (the library must not leak on any input); deep-ish stacks are fine.
