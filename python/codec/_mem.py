@@ -16,6 +16,14 @@ things a C extension would do:
 * ``resize_bytes(b, n)``: shrink or grow such an object in place (``_PyBytes_Resize``; for large
   objects realloc moves pages, not bytes).
 
+Large results (``HUGE_MIN`` bytes and more) are also advised into transparent huge pages
+(``madvise(MADV_HUGEPAGE)`` on the 2 MiB-aligned interior of the fresh object) when the Linux
+kernel hands them out only on request (``/sys/kernel/mm/transparent_hugepage/enabled`` is
+``madvise``). Decoding into a fresh buffer is otherwise dominated by one page fault per 4 KiB:
+with huge pages an 82 MB LZ4 result is produced about twice as fast. Only memory this module
+allocated is advised, never a caller's buffer. ``CODEC_HUGEPAGES=0`` in the environment turns
+it off (huge-page faults may compact memory, which some latency-sensitive programs avoid).
+
 Writing into a ``bytes`` object is only sound while nobody else can see it: the objects made
 here are written to only before they are returned to the caller. On interpreters other than
 CPython (no ``ctypes.pythonapi``), the module falls back to ``bytearray`` buffers and one copy.
@@ -23,8 +31,10 @@ CPython (no ``ctypes.pythonapi``), the module falls back to ``bytearray`` buffer
 from __future__ import annotations
 
 import ctypes
+import os
 import platform
-from typing import Any, Tuple
+import sys
+from typing import Any, Optional, Tuple
 
 CPYTHON = platform.python_implementation() == "CPython" and hasattr(ctypes, "pythonapi")
 
@@ -94,6 +104,46 @@ else:  # pragma: no cover - exercised only on other interpreters
 
 #: True when results are built in place (CPython); False: bytearray and one copy.
 _RAW = CPYTHON and _OFFSET is not None
+
+
+#: Results at least this large are advised into huge pages (when the kernel wants to be asked).
+HUGE_MIN = 4 << 20
+_MADV_HUGEPAGE = 14  # <linux/mman.h>, the same on every architecture
+
+
+def _huge_page_advisor() -> Tuple[Optional[Any], int]:
+    """``(madvise, huge page size)`` when advising helps here, else ``(None, 0)``."""
+    if os.environ.get("CODEC_HUGEPAGES", "1") == "0" or not sys.platform.startswith("linux"):
+        return None, 0
+    try:
+        with open("/sys/kernel/mm/transparent_hugepage/enabled") as f:
+            mode = f.read()
+        with open("/sys/kernel/mm/transparent_hugepage/hpage_pmd_size") as f:
+            size = int(f.read())
+        madvise = ctypes.CDLL(None, use_errno=True).madvise
+    except (OSError, ValueError, AttributeError):
+        return None, 0
+    # "always": every large mapping already gets huge pages; "never": asking is pointless.
+    if "[madvise]" not in mode or size <= 0 or size & (size - 1):
+        return None, 0
+    madvise.argtypes = [ctypes.c_void_p, ctypes.c_size_t, ctypes.c_int]
+    madvise.restype = ctypes.c_int
+    return madvise, size
+
+
+_madvise, _HUGE = _huge_page_advisor()
+
+
+def advise_huge(addr: int, n: int) -> bool:
+    """Ask for huge pages over the whole huge pages inside ``[addr, addr + n)``, memory that
+    this module owns. Returns whether advice was given; failures are ignored (it is a hint)."""
+    if _madvise is None or n < HUGE_MIN:
+        return False
+    start = (addr + _HUGE - 1) & ~(_HUGE - 1)
+    end = (addr + n) & ~(_HUGE - 1)
+    if end <= start:
+        return False
+    return _madvise(start, end - start, _MADV_HUGEPAGE) == 0
 
 
 def bytes_address(b: bytes) -> int:
@@ -175,6 +225,7 @@ class OutBytes:
                 p = cell.value
             self.ptr = p
             self.base = p + _OFFSET
+            advise_huge(self.base, cap)
         else:  # pragma: no cover
             if self.ba is None:
                 self.ba = bytearray(cap)
