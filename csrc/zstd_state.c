@@ -194,8 +194,24 @@ static size_t huf_table_bytes(const HUF_DTable *t)
     return sizeof(HUF_DTable) + ((size_t)1 << desc.tableLog) * (desc.tableType == 0 ? sizeof(zs_DEltX1) : sizeof(zs_DEltX2));
 }
 
+/* Whether (base, extra bits) is the pair of one of the code's symbols: zstd builds every
+ * sequence table entry from LL_base/LL_bits, ML_base/ML_bits or OF_base/OF_bits, and its
+ * sequence decoder relies on that (an offset entry with 1 extra bit and a base above 1 would
+ * index past the three repeat offsets; a base of 0 with extra bits gives offset 0). */
+static int seq_pair_known(int i, U32 base, U32 bits)
+{
+    const U32 *b = i == 0 ? LL_base : i == 1 ? ML_base : OF_base;
+    const U8 *x = i == 0 ? LL_bits : i == 1 ? ML_bits : OF_bits;
+    unsigned const n = i == 0 ? MaxLL + 1 : i == 1 ? MaxML + 1 : MaxOff + 1;
+    unsigned k;
+    for (k = 0; k < n; k++)
+        if (b[k] == base && x[k] == bits) return 1;
+    return 0;
+}
+
 /* Every entry of a saved FSE table must keep the decoder inside the table and the bit
- * reader inside its limits: nextState + 2^nbBits <= tableSize, extra bits bounded. */
+ * reader inside its limits (nextState + 2^nbBits <= tableSize, extra bits bounded) and hold
+ * a (base, extra bits) pair of its code. */
 static int seq_table_valid(const ZSTD_seqSymbol *t, int i)
 {
     const ZSTD_seqSymbol_header *h = (const ZSTD_seqSymbol_header *)(const void *)t;
@@ -205,24 +221,29 @@ static int seq_table_valid(const ZSTD_seqSymbol *t, int i)
         const ZSTD_seqSymbol *e = t + s;
         if (e->nbBits > h->tableLog || (U32)e->nextState + (1u << e->nbBits) > size) return 0;
         if (e->nbAdditionalBits > seq_max_extra(i)) return 0;
+        if (!seq_pair_known(i, e->baseValue, e->nbAdditionalBits)) return 0;
     }
     return 1;
 }
 
+/* A built Huffman table: the context's capacity as its maximum (zstd keeps it at
+ * ZSTD_HUFFDTABLE_CAPACITY_LOG), a table log of at least 1 (with 0 the bit reader's lookup
+ * returns its whole 64-bit register as the index), and cells that consume 1..tableLog bits. */
 static int huf_table_valid(const HUF_DTable *t)
 {
     zs_DTableDesc desc;
     size_t n, k;
     memcpy(&desc, t, sizeof desc);
+    if (desc.maxTableLog != ZS_HUF_MAX_LOG || desc.tableLog < 1) return 0;
     n = (size_t)1 << desc.tableLog;
     if (desc.tableType == 0) {
         const zs_DEltX1 *e = (const zs_DEltX1 *)(const void *)(t + 1);
         for (k = 0; k < n; k++)
-            if (e[k].nbBits > desc.tableLog) return 0;
+            if (e[k].nbBits < 1 || e[k].nbBits > desc.tableLog) return 0;
     } else {
         const zs_DEltX2 *e = (const zs_DEltX2 *)(const void *)(t + 1);
         for (k = 0; k < n; k++)
-            if (e[k].nbBits > desc.tableLog || e[k].length < 1 || e[k].length > 2) return 0;
+            if (e[k].nbBits < 1 || e[k].nbBits > desc.tableLog || e[k].length < 1 || e[k].length > 2) return 0;
     }
     return 1;
 }
@@ -410,6 +431,54 @@ int codec_zs_restore(ZSTD_DCtx *d, const codec_zs_state *s, int *bad_field)
     if (f[CODEC_ZS_MAX_WINDOW_SIZE] != d->maxWindowSize) BAD(CODEC_ZS_MAX_WINDOW_SIZE);
     mid = f[CODEC_ZS_STREAM_STAGE] == zdss_read || f[CODEC_ZS_STREAM_STAGE] == zdss_load || f[CODEC_ZS_STREAM_STAGE] == zdss_flush;
     if (mid && f[CODEC_ZS_F_WINDOW_SIZE] > d->maxWindowSize) BAD(CODEC_ZS_F_WINDOW_SIZE);
+    /* The block-level stage and the input it expects must be a pair zstd's streaming decoder
+     * can be in between calls; each stage copies `expected` bytes to its own destination
+     * (getFrameHeaderSize / decodeFrameHeader / decodeSkippableHeader copy into the 18-byte
+     * header buffer, a block header or checksum is read as 3 or 4 bytes). Streaming parses
+     * headers itself, and libcodec handles skippable frames before zstd sees them, so only
+     * these occur inside a frame:
+     *   getFrameHeaderSize with expected 0 (the frame is decoded, output or a byte held back),
+     *   decodeBlockHeader with 3, decompress(Last)Block with 1..blockSizeMax (RLE: 1),
+     *   checkChecksum with 4 when the frame has a checksum. */
+    if (mid) {
+        uint64_t const st = f[CODEC_ZS_STAGE], ex = f[CODEC_ZS_EXPECTED];
+        int ok;
+        switch (st) {
+        case ZSTDds_getFrameHeaderSize: ok = ex == 0; break;
+        case ZSTDds_decodeBlockHeader: ok = ex == ZSTD_blockHeaderSize; break;
+        case ZSTDds_decompressBlock:
+        case ZSTDds_decompressLastBlock:
+            ok = f[CODEC_ZS_BTYPE] != bt_reserved && ex >= 1 && ex <= f[CODEC_ZS_F_BLOCK_SIZE_MAX]
+                && (f[CODEC_ZS_BTYPE] != bt_rle || ex == 1);
+            break;
+        case ZSTDds_checkChecksum: ok = ex == 4 && f[CODEC_ZS_F_CHECKSUM_FLAG]; break;
+        default: ok = 0;
+        }
+        if (!ok) BAD(CODEC_ZS_STAGE);
+        /* zstd holds back the frame's last input byte exactly while a decoded frame has output
+         * to deliver (or the byte has not been handed back yet); otherwise it would step the
+         * caller's input position back past 0. */
+        if (f[CODEC_ZS_HOSTAGE_BYTE] != (st == ZSTDds_getFrameHeaderSize)) BAD(CODEC_ZS_HOSTAGE_BYTE);
+        /* Output waits in the buffer exactly in the flush stage. */
+        if ((f[CODEC_ZS_STREAM_STAGE] == zdss_flush) != (f[CODEC_ZS_OUT_START] < f[CODEC_ZS_OUT_END])) BAD(CODEC_ZS_OUT_END);
+        /* Frame decoding (not the block API), and checksum validation as the frame asks. */
+        if (f[CODEC_ZS_IS_FRAME_DECOMPRESSION] != 1) BAD(CODEC_ZS_IS_FRAME_DECOMPRESSION);
+        if (f[CODEC_ZS_VALIDATE_CHECKSUM] != (f[CODEC_ZS_F_CHECKSUM_FLAG] && f[CODEC_ZS_FORCE_IGNORE_CHECKSUM] == ZSTD_d_validateChecksum))
+            BAD(CODEC_ZS_VALIDATE_CHECKSUM);
+        if (f[CODEC_ZS_VALIDATE_CHECKSUM] && f[CODEC_ZS_XXH_MEMSIZE] != f[CODEC_ZS_XXH_TOTAL_LEN] % 32) BAD(CODEC_ZS_XXH_MEMSIZE);
+    } else if (f[CODEC_ZS_STAGE] || f[CODEC_ZS_EXPECTED] || f[CODEC_ZS_HOSTAGE_BYTE]) {
+        BAD(CODEC_ZS_STAGE); /* saved as 0 outside a frame */
+    }
+    /* Only written by the bufferless API; saved as 0. */
+    if (f[CODEC_ZS_HEADER_SIZE]) BAD(CODEC_ZS_HEADER_SIZE);
+    /* Parameters are the restoring context's own (set by the caller from the same state before
+     * this call): a state may not switch off checksums, change the frame format or drop the
+     * dictionary. */
+    if (f[CODEC_ZS_FORMAT] != (uint64_t)d->format) BAD(CODEC_ZS_FORMAT);
+    if (f[CODEC_ZS_FORCE_IGNORE_CHECKSUM] != (uint64_t)d->forceIgnoreChecksum) BAD(CODEC_ZS_FORCE_IGNORE_CHECKSUM);
+    if (f[CODEC_ZS_DISABLE_HUF_ASM] != (uint64_t)d->disableHufAsm) BAD(CODEC_ZS_DISABLE_HUF_ASM);
+    if (f[CODEC_ZS_MAX_BLOCK_SIZE_PARAM] != (uint64_t)d->maxBlockSizeParam) BAD(CODEC_ZS_MAX_BLOCK_SIZE_PARAM);
+    if ((int64_t)f[CODEC_ZS_DICT_USES] != (int64_t)d->dictUses) BAD(CODEC_ZS_DICT_USES);
     /* A repeat offset is never 0: zstd starts a frame with 1, 4, 8, a dictionary's must be
      * non-zero, and a decoded repeat that comes out 0 is stored as (U32)-1 (corrupt at use).
      * zstd checks offsets against the window only from above, so a 0 would let a match copy
@@ -432,7 +501,7 @@ int codec_zs_restore(ZSTD_DCtx *d, const codec_zs_state *s, int *bad_field)
         if (f[CODEC_ZS_F_BLOCK_SIZE_MAX] > f[CODEC_ZS_F_WINDOW_SIZE]) BAD(CODEC_ZS_F_BLOCK_SIZE_MAX);
     }
     if (f[CODEC_ZS_STREAM_STAGE] == zdss_load && f[CODEC_ZS_IN_POS] > f[CODEC_ZS_EXPECTED]) BAD(CODEC_ZS_IN_POS);
-    if (f[CODEC_ZS_STREAM_STAGE] != zdss_load && s->in_len) BAD(CODEC_ZS_IN_POS);
+    if (f[CODEC_ZS_STREAM_STAGE] != zdss_load && (s->in_len || f[CODEC_ZS_IN_POS])) BAD(CODEC_ZS_IN_POS);
     if (s->in_len != (f[CODEC_ZS_STREAM_STAGE] == zdss_load ? f[CODEC_ZS_IN_POS] : 0)) BAD(CODEC_ZS_IN_POS);
     if (s->header_len != f[CODEC_ZS_LH_SIZE]) BAD(CODEC_ZS_LH_SIZE);
     for (i = 0; i < 2; i++)
@@ -456,6 +525,7 @@ int codec_zs_restore(ZSTD_DCtx *d, const codec_zs_state *s, int *bad_field)
         d->inBuffSize = (size_t)f[CODEC_ZS_IN_BUFF_SIZE];
         d->outBuffSize = (size_t)f[CODEC_ZS_OUT_BUFF_SIZE];
     }
+    if (!d->inBuff) d->outBuff = NULL; /* zstd sets outBuff only with inBuff */
     for (i = 0; i < 2; i++)
         if (s->range_len[i]) memcpy(d->outBuff + s->range_off[i], s->range_data[i], s->range_len[i]);
     if (s->in_len) memcpy(d->inBuff, s->in_buff, s->in_len);

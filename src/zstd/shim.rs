@@ -253,52 +253,189 @@ mod tests {
     use super::*;
     use crate::formats::Format;
 
-    /// The shim payload of a zstd decoder stopped in the middle of a frame, after blocks with
-    /// matches (so its repeat offsets are live).
-    fn mid_frame_payload() -> Vec<u8> {
+    /// A saved zstd context, taken apart so tests can alter it as a hostile file could.
+    #[derive(Clone)]
+    struct Saved {
+        fields: Vec<u64>,
+        tables: Vec<Vec<u8>>,
+        ranges: Vec<(usize, Vec<u8>)>,
+        inb: Vec<u8>,
+        hdr: Vec<u8>,
+    }
+
+    impl Saved {
+        fn parse(payload: &[u8]) -> Saved {
+            let mut r = StateReader::new(payload);
+            assert_eq!(r.u8("n").unwrap() as usize, NFIELDS);
+            let fields = (0..NFIELDS).map(|_| r.u64("f").unwrap()).collect();
+            let tables = (0..4).map(|_| r.bytes("t", usize::MAX).unwrap().to_vec()).collect();
+            let ranges = (0..2)
+                .map(|_| (r.usize_max("o", usize::MAX).unwrap(), r.bytes("r", usize::MAX).unwrap().to_vec()))
+                .collect();
+            let inb = r.bytes("i", usize::MAX).unwrap().to_vec();
+            let hdr = r.bytes("h", usize::MAX).unwrap().to_vec();
+            Saved { fields, tables, ranges, inb, hdr }
+        }
+        fn bytes(&self) -> Vec<u8> {
+            let mut w = StateWriter::new();
+            w.u8(NFIELDS as u8);
+            self.fields.iter().for_each(|v| w.u64(*v));
+            self.tables.iter().for_each(|t| w.bytes(t));
+            for (o, b) in &self.ranges {
+                w.usize(*o);
+                w.bytes(b);
+            }
+            w.bytes(&self.inb);
+            w.bytes(&self.hdr);
+            w.into_inner()
+        }
+        fn field(&mut self, name: &str) -> &mut u64 {
+            let i = FIELD_NAMES.iter().position(|n| *n == name).unwrap_or_else(|| panic!("no field {name}"));
+            &mut self.fields[i]
+        }
+        /// Restore into a fresh context: Ok, or the state error's message.
+        fn load(&self) -> std::result::Result<(), String> {
+            let mut d = DCtx::new().unwrap();
+            load(&mut d, &mut StateReader::new(&self.bytes())).map_err(|e| {
+                assert_eq!(e.kind, crate::error::ErrorKind::State, "{e}");
+                e.to_string()
+            })
+        }
+    }
+
+    /// A zstd context stopped inside a frame of text, after compressed blocks (Huffman
+    /// literals and FSE sequence tables in use, live repeat offsets), after `cut` bytes of
+    /// the frame, with `room` bytes of output taken.
+    fn saved_at(cut_permille: usize, room: usize) -> Saved {
         let words: [&[u8]; 6] = [b"quick ", b"brown ", b"fox ", b"jumps ", b"over ", b"lazy dogs "];
         let (mut data, mut x) = (Vec::new(), 1u32);
         while data.len() < 400_000 {
             x = x.wrapping_mul(1_103_515_245).wrapping_add(12_345);
             data.extend_from_slice(words[(x >> 16) as usize % 6]);
+            if x % 3 == 0 {
+                data.extend_from_slice(format!("{} ", (x >> 8) % 100_000).as_bytes());
+            }
         }
         let mut frame = vec![0u8; crate::formats::compress_bound(Format::Zstd, data.len())];
         let n = crate::stream::compress(Format::Zstd, Some(3), &data, &mut frame).unwrap();
         let mut d = DCtx::new().unwrap();
-        let mut out = vec![0u8; data.len()];
-        let p = d.decompress_stream(&frame[..n / 2], &mut out);
-        assert!(
-            p.ret.is_ok() && p.written > 0 && out[..p.written] == data[..p.written],
-            "{} {} {:?}",
-            p.read,
-            p.written,
-            p.ret
-        );
+        let mut out = vec![0u8; room];
+        let p = d.decompress_stream(&frame[..n * cut_permille / 1000], &mut out);
+        assert!(p.ret.is_ok() && out[..p.written] == data[..p.written], "{} {:?}", p.written, p.ret);
         let mut w = StateWriter::new();
         save(&d, &mut w).unwrap();
-        w.into_inner()
+        Saved::parse(&w.into_inner())
     }
 
-    fn load_payload(payload: &[u8]) -> Result<()> {
-        let mut d = DCtx::new().unwrap();
-        let mut r = StateReader::new(payload);
-        load(&mut d, &mut r)
+    fn refused(s: &Saved, what: &str) {
+        match s.load() {
+            Ok(()) => panic!("a state with {what} was accepted"),
+            Err(e) => assert!(e.contains("invalid zstd decoder state"), "{what}: {e}"),
+        }
     }
 
     #[test]
     fn a_zero_repeat_offset_is_refused() {
-        let payload = mid_frame_payload();
-        load_payload(&payload).expect("the unaltered state loads");
+        let saved = saved_at(500, 400_000);
+        saved.load().expect("the unaltered state loads");
         for k in 0..3 {
             let name = format!("repeat offset {k}");
-            let i = FIELD_NAMES.iter().position(|n| *n == name).unwrap();
-            let at = 1 + 8 * i; // after the field count, fields are u64 little-endian
-            let mut bad = payload.clone();
-            assert_ne!(bad[at..at + 8], [0u8; 8], "{name} is live in the saved state");
-            bad[at..at + 8].fill(0);
-            let e = load_payload(&bad).expect_err("a zero repeat offset must be refused");
-            assert_eq!(e.kind, crate::error::ErrorKind::State);
-            assert!(e.to_string().contains(&name), "{e}");
+            let mut bad = saved.clone();
+            assert_ne!(*bad.field(&name), 0, "{name} is live in the saved state");
+            *bad.field(&name) = 0;
+            let e = bad.load().expect_err("a zero repeat offset must be refused");
+            assert!(e.contains(&name), "{e}");
         }
+    }
+
+    /// Each block-level stage copies `expected` bytes somewhere of its own (the frame-header
+    /// stages into an 18-byte buffer): only the pairs a streaming decoder can be in pass.
+    #[test]
+    fn stage_and_expected_input_must_agree() {
+        let saved = saved_at(500, 400_000);
+        saved.load().unwrap();
+        let cases: [(u64, u64, &str); 6] = [
+            (0, 100_000, "frame-header stage expecting 100000 bytes"),
+            (0, 5, "frame-header stage expecting 5 bytes"),
+            (1, 10, "decodeFrameHeader stage"),
+            (2, 2, "block-header stage expecting 2 bytes"),
+            (5, 3, "checksum stage expecting 3 bytes"),
+            (6, 8, "skippable-header stage"),
+        ];
+        for (stage, expected, what) in cases {
+            let mut bad = saved.clone();
+            *bad.field("stage") = stage;
+            *bad.field("expected") = expected;
+            refused(&bad, what);
+        }
+        let mut bad = saved.clone();
+        *bad.field("header size") = 18;
+        refused(&bad, "a bufferless header size");
+    }
+
+    #[test]
+    fn hostage_byte_flush_stage_and_input_position_must_agree() {
+        // Output waiting: the context is in its flush stage.
+        let flushing = saved_at(500, 1000);
+        flushing.load().unwrap();
+        assert!(
+            flushing.fields[FIELD_NAMES.iter().position(|n| *n == "output start").unwrap()]
+                < flushing.fields[FIELD_NAMES.iter().position(|n| *n == "output end").unwrap()]
+        );
+        let mut bad = flushing.clone();
+        *bad.field("hostage byte") = 1;
+        refused(&bad, "a held-back byte in the middle of a frame");
+        let mut bad = flushing.clone();
+        let end = *bad.field("output start");
+        *bad.field("output end") = end;
+        refused(&bad, "the flush stage with nothing to flush");
+        let mut bad = flushing.clone();
+        *bad.field("input position") = 3;
+        refused(&bad, "buffered input outside the load stage");
+    }
+
+    #[test]
+    fn parameters_must_be_the_restoring_contexts_own() {
+        let saved = saved_at(500, 400_000);
+        for (name, v) in [
+            ("format", 1),
+            ("force-ignore-checksum", 1),
+            ("Huffman assembly off", 1),
+            ("max block size", 4096),
+            ("frame decompression", 0),
+        ] {
+            let mut bad = saved.clone();
+            *bad.field(name) = v;
+            refused(&bad, name);
+        }
+    }
+
+    /// FSE entries must hold a (base, extra bits) pair of their code: an offset entry with
+    /// one extra bit and base 5 would make zstd index past its three repeat offsets.
+    #[test]
+    fn sequence_table_entries_must_be_real_symbols() {
+        let saved = saved_at(500, 400_000);
+        for (t, name) in [(0, "LL"), (1, "ML"), (2, "OF")] {
+            assert!(saved.tables[t].len() >= 16, "{name} table in use");
+            let mut bad = saved.clone();
+            let e = &mut bad.tables[t][8..16]; // entry 1: nextState u16, extra bits u8, nbBits u8, base u32
+            e[2] = 1;
+            e[4..8].copy_from_slice(&5u32.to_le_bytes());
+            refused(&bad, &format!("{name} entry (base 5, 1 extra bit)"));
+        }
+    }
+
+    /// A Huffman table must be one zstd builds: capacity log 12, table log at least 1, cells
+    /// of 1.. bits (a double-symbol table of log 0 makes the lookup index with all 64 bits).
+    #[test]
+    fn huffman_tables_must_be_buildable() {
+        let saved = saved_at(500, 400_000);
+        assert!(!saved.tables[3].is_empty(), "Huffman table in use");
+        let mut bad = saved.clone();
+        bad.tables[3] = vec![12, 1, 0, 0, 0x61, 0x61, 0, 1]; // X2, log 0, one cell of 0 bits
+        refused(&bad, "a double-symbol Huffman table of log 0");
+        let mut bad = saved.clone();
+        bad.tables[3][0] = 11;
+        refused(&bad, "a Huffman capacity other than the context's");
     }
 }
