@@ -375,3 +375,43 @@ fn corrupted_input_is_chunking_independent() {
         }
     }
 }
+
+/// LZMA2 may reset the dictionary with an uncompressed chunk (control byte 1) in the middle of
+/// a stream. The LZMA state keeps the distances of the old dictionary until the next chunk,
+/// which must bring new properties and so resets them. A decoder marshalled in between used to
+/// be refused on unmarshal ("match distance beyond the window history"; found by the
+/// `decode_xz` fuzz target). Every point of such a stream must marshal, restore and continue
+/// identically, and liblzma must agree on the stream.
+#[test]
+fn marshal_after_a_dictionary_reset_by_an_uncompressed_chunk() {
+    let raw = [(CODEC_PARAM_XZ_DICT_SIZE, 1 << 16)];
+    let a = text(30_000, 41);
+    let b = text(3_000, 42);
+    let c = text(30_000, 43);
+    let sa = compress(Format::Lzma2Raw, &raw, &a);
+    let sc = compress(Format::Lzma2Raw, &raw, &c);
+    assert_eq!(sa.last(), Some(&0), "an LZMA2 stream ends with its end marker");
+    assert!(sc[0] >= 0xE0, "the second stream starts with a dictionary and properties reset");
+    let mut stream = sa[..sa.len() - 1].to_vec();
+    stream.extend_from_slice(&[1, ((b.len() - 1) >> 8) as u8, (b.len() - 1) as u8]);
+    stream.extend_from_slice(&b);
+    stream.extend_from_slice(&sc);
+    let want: Vec<u8> = [&a[..], &b[..], &c[..]].concat();
+    let (lib, ok) = liblzma(Format::Lzma2Raw, &stream, (1 << 16, &[], None));
+    assert!(ok && lib == want, "liblzma accepts the spliced stream");
+
+    let reset_at = sa.len() - 1;
+    let mut cuts: Vec<usize> = (reset_at - 3..reset_at + 3 + b.len() + 8).step_by(7).collect();
+    cuts.extend([reset_at, reset_at + 1, reset_at + 3, reset_at + 3 + b.len(), reset_at + 4 + b.len()]);
+    for cut in cuts {
+        let mut d = decoder(Some(Format::Lzma2Raw), &raw, None);
+        let first = run_decoder(&mut d, &stream[..cut], cut.max(1), 1 << 16, &mut Rng(1));
+        assert!(first.err.is_none(), "cut {cut}: {:?}", first.err);
+        let state = d.marshal().unwrap_or_else(|e| panic!("cut {cut}: marshal: {e}"));
+        let mut r = Decoder::unmarshal(&state, None).unwrap_or_else(|e| panic!("cut {cut}: unmarshal: {e}"));
+        let rest = run_decoder(&mut r, &stream[cut..], 997, 1 << 12, &mut Rng(2));
+        assert!(rest.err.is_none(), "cut {cut}: {:?}", rest.err);
+        let got = [first.out, rest.out].concat();
+        assert!(got == want, "cut {cut}: output differs");
+    }
+}

@@ -908,15 +908,21 @@ impl LzmaDec {
         if bad {
             return Err(Error::state("probability outside 1..2047"));
         }
-        // Distances the next symbols may read must lie inside the window's history.
-        let full = win.map_or(0, |w| w.full) as u64;
-        for (k, &d) in reps.iter().enumerate() {
-            if d != 0 && d as u64 >= full {
-                return Err(Error::state(format!("rep{k} distance beyond the window history")));
+        // Distances the next symbols may read must lie inside the window's history. Without a
+        // window (`None`: LZMA2 after a dictionary reset, which must be followed by a chunk with
+        // new properties, resetting this state before any symbol is decoded) the distances are
+        // those of the previous dictionary and never read, so they are not checked (the payload
+        // refuses a symbol in progress there).
+        if let Some(w) = win {
+            let full = w.full as u64;
+            for (k, &d) in reps.iter().enumerate() {
+                if d != 0 && d as u64 >= full {
+                    return Err(Error::state(format!("rep{k} distance beyond the window history")));
+                }
             }
-        }
-        if (state >= 7 || pending > 0) && reps[0] as u64 >= full {
-            return Err(Error::state("match distance beyond the window history"));
+            if (state >= 7 || pending > 0) && reps[0] as u64 >= full {
+                return Err(Error::state("match distance beyond the window history"));
+            }
         }
         let mut temp = [0u8; TEMP_CAP];
         temp[..t.len()].copy_from_slice(t);

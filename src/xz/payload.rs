@@ -369,8 +369,15 @@ impl Payload {
             }
         };
         let win = Window::unmarshal(r, max_dict)?;
+        // The LZMA state's distances must point into the window unless they are never read
+        // again: after a dictionary reset (new properties must follow), and between a control
+        // byte announcing new properties and the properties byte, which resets the state.
         let live = match &mode {
-            Mode::Lzma2(l2) => !l2.need_props,
+            Mode::Lzma2(l2) => {
+                let props_pending = l2.next == Seq::Props
+                    && matches!(l2.seq, Seq::Unc1 | Seq::Unc2 | Seq::Comp0 | Seq::Comp1 | Seq::Props);
+                !l2.need_props && !props_pending
+            }
             Mode::Lzma1(_) => true,
         };
         let lz = LzmaDec::unmarshal(r, live.then_some(&win))?;
