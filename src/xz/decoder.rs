@@ -1047,8 +1047,17 @@ impl XzDecoder {
         }
         let payload = if has_payload { Some(Payload::unmarshal(r, memlimit)?) } else { None };
         let alone_known = r.bool("known .lzma size")?;
-        let threads = if r.remaining() > 0 { r.u16("xz decoder threads")? as usize } else { 1 };
-        if threads == 0 || threads > pool::MAX_THREADS || (threads > 1 && kind != Kind::Xz) {
+        // Written only when above 1 (absent = 1), so one state has one encoding.
+        let threads = if r.remaining() > 0 {
+            let t = r.u16("xz decoder threads")? as usize;
+            if t < 2 {
+                return Err(Error::state("xz decoder threads field present for a sequential decoder"));
+            }
+            t
+        } else {
+            1
+        };
+        if threads > pool::MAX_THREADS || (threads > 1 && kind != Kind::Xz) {
             return Err(Error::state("xz decoder threads out of bounds"));
         }
         Ok(XzDecoder {
@@ -1193,5 +1202,27 @@ impl DecoderCore for XzDecoder {
         let mut w = StateWriter::new();
         seq.marshal(&mut w)?;
         Ok(Some((w.into_inner(), rest)))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The thread count is written only when above 1; an explicit 1 would be a second
+    /// encoding of the same state (its re-marshal would differ).
+    #[test]
+    fn an_explicit_single_thread_count_is_refused() {
+        let d = XzDecoder::new(Kind::Xz);
+        let mut w = StateWriter::new();
+        d.marshal(&mut w).unwrap();
+        let plain = w.into_inner();
+        XzDecoder::unmarshal(&mut StateReader::new(&plain), None).expect("the plain state loads");
+        for (t, ok) in [(1u16, false), (0, false), (2, true)] {
+            let mut b = plain.clone();
+            b.extend_from_slice(&t.to_le_bytes());
+            let r = XzDecoder::unmarshal(&mut StateReader::new(&b), None);
+            assert_eq!(r.is_ok(), ok, "threads {t}");
+        }
     }
 }

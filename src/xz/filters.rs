@@ -153,8 +153,13 @@ impl X86 {
         let prev_pos = r.u32("x86 previous position")?;
         let b = r.bytes("x86 buffer", 16)?;
         let ready = r.u8_max("x86 ready bytes", b.len() as u8)?;
-        if ready == 0 && b.len() > 4 {
+        if b.len() - ready as usize > 4 {
             return Err(Error::state("x86 buffer holds too many unconverted bytes"));
+        }
+        // The converter always leaves its position past the last call or jump it saw (it
+        // starts 5 bytes past); equal positions would make it shift by 32.
+        if pos == prev_pos {
+            return Err(Error::state("x86 position equals the previous call position"));
         }
         let mut buf = [0u8; 16];
         buf[..b.len()].copy_from_slice(b);
@@ -321,5 +326,39 @@ impl Filters {
             return Err(Error::state("filter chain too long"));
         }
         Ok(Filters { pre, x86, post })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn reload(x: &X86) -> Result<X86> {
+        let mut w = StateWriter::new();
+        x.marshal(&mut w);
+        let b = w.into_inner();
+        X86::unmarshal(&mut StateReader::new(&b))
+    }
+
+    /// States no converter reaches are refused: the position equal to the last call's (the
+    /// next E8 there would make the converter shift by 32 and, at the top of the address
+    /// space, loop forever) and more than 4 unconverted bytes.
+    #[test]
+    fn x86_states_no_converter_reaches_are_refused() {
+        let mut x = X86::new(0);
+        let mut data = b"\xE8\x10\x00\x00\x00abc\xE8\x00\x00\x00\xFFxyz\xE9\x01\x02".to_vec();
+        let done = x.convert(&mut data);
+        assert!(done > 0 && x.pos != x.prev_pos);
+        assert_eq!(reload(&x).unwrap(), x);
+        let mut bad = x.clone();
+        bad.prev_pos = bad.pos;
+        bad.prev_mask = 0x10;
+        assert!(reload(&bad).is_err(), "position equal to the previous call's");
+        let mut bad = x.clone();
+        (bad.len, bad.ready) = (9, 4);
+        assert!(reload(&bad).is_err(), "five unconverted bytes");
+        let mut ok = x.clone();
+        (ok.len, ok.ready) = (8, 4);
+        assert_eq!(reload(&ok).unwrap(), ok);
     }
 }

@@ -135,7 +135,8 @@ impl Window {
     }
 
     pub fn unmarshal(r: &mut StateReader<'_>, max_size: u64) -> Result<Window> {
-        let size = r.u64_in("window size", 4096, window_size(max_size))?;
+        // Dictionaries are at most 4 GiB - 1 in every LZMA container.
+        let size = r.u64_in("window size", 4096, window_size(max_size.min(u32::MAX as u64)))?;
         if size % 16 != 0 {
             return Err(Error::state("window size is not a multiple of 16"));
         }
@@ -146,12 +147,12 @@ impl Window {
         let wrapped = r.bool("window wrapped")?;
         let data = r.bytes("window contents", if wrapped { size } else { pos })?;
         let buf = if wrapped {
-            if data.len() != size {
+            if data.len() != size || full != size {
                 return Err(Error::state("wrapped window must hold the whole dictionary"));
             }
             data.to_vec()
         } else {
-            if data.len() != pos || full > pos {
+            if data.len() != pos || full != pos {
                 return Err(Error::state("window contents disagree with its position"));
             }
             let cap = pos.max(WINDOW_START.min(size));
@@ -964,5 +965,52 @@ fn copy_match(buf: &mut [u8], pos: usize, dist: usize, n: usize) {
                 s = 0;
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn reload(w: &Window) -> Result<Window> {
+        let mut s = StateWriter::new();
+        w.marshal(&mut s);
+        let b = s.into_inner();
+        Window::unmarshal(&mut StateReader::new(&b), 1 << 20)
+    }
+
+    /// The fill is the position until the window wraps, and the whole window after; any other
+    /// fill would change which distances are accepted.
+    #[test]
+    fn window_fill_must_match_position_or_size() {
+        let mut w = Window::new(4096);
+        w.prepare(3000).unwrap();
+        assert_eq!(w.write(&[7u8; 3000]), 3000);
+        w.consume(3000);
+        let ok = reload(&w).unwrap();
+        assert_eq!((ok.pos, ok.full, ok.wrapped), (3000, 3000, false));
+        let mut bad = w.clone();
+        bad.full = 2000;
+        assert!(reload(&bad).is_err(), "fill below the position");
+        // wrap it
+        w.prepare(1096).unwrap();
+        w.write(&[8u8; 1096]);
+        w.consume(1096);
+        w.prepare(10).unwrap();
+        assert!(w.wrapped && w.full == w.size);
+        reload(&w).unwrap();
+        let mut bad = w.clone();
+        bad.full = 100;
+        assert!(reload(&bad).is_err(), "a wrapped window that is not full");
+    }
+
+    #[test]
+    fn window_size_is_at_most_4_gib() {
+        let mut s = StateWriter::new();
+        Window::new(4096).marshal(&mut s);
+        let mut b = s.into_inner();
+        assert!(Window::unmarshal(&mut StateReader::new(&b), u64::MAX).is_ok());
+        b[..8].copy_from_slice(&(window_size(u32::MAX as u64) + 16).to_le_bytes()); // size comes first
+        assert!(Window::unmarshal(&mut StateReader::new(&b), u64::MAX).is_err());
     }
 }

@@ -358,7 +358,9 @@ impl Payload {
                 if !matches!(next, Seq::Control | Seq::Props | Seq::Lzma | Seq::Copy) {
                     return Err(Error::state("invalid LZMA2 next sequence"));
                 }
-                if seq == Seq::Lzma && need_props {
+                // Properties are due after a dictionary reset: no LZMA chunk may start (or be
+                // about to start after its sizes) without them.
+                if (seq == Seq::Lzma || next == Seq::Lzma) && need_props {
                     return Err(Error::state("LZMA chunk without properties"));
                 }
                 Mode::Lzma2(Lzma2 { seq, next, unc, comp, need_dict_reset, need_props })
@@ -396,10 +398,54 @@ impl Payload {
                 _ => ErrorKind::Internal,
             };
             let msg = r.bytes("deferred error message", 1024)?;
-            Some(Error::new(kind, String::from_utf8_lossy(msg).into_owned()))
+            // Messages are the library's own text: anything else would not marshal back as it was.
+            let msg = std::str::from_utf8(msg).map_err(|_| Error::state("deferred error message is not UTF-8"))?;
+            Some(Error::new(kind, msg.to_owned()))
         } else {
             None
         };
         Ok(Payload { win, lz, mode, filters, lz_done, deferred })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn reload(p: &Payload) -> Result<Payload> {
+        let mut w = StateWriter::new();
+        p.marshal(&mut w);
+        let b = w.into_inner();
+        Payload::unmarshal(&mut StateReader::new(&b), 1 << 20)
+    }
+
+    /// After a dictionary reset no LZMA chunk may start without new properties; a state that
+    /// would start one (the sizes read, `next` = LZMA) kept the old distances unchecked and
+    /// could index outside the window.
+    #[test]
+    fn an_lzma_chunk_without_properties_is_refused_at_every_step() {
+        let fresh = Payload::lzma2(1 << 16, None, Filters::default()).unwrap();
+        reload(&fresh).expect("a fresh payload reloads");
+        for seq in [Seq::Control, Seq::Unc1, Seq::Unc2, Seq::Comp0, Seq::Comp1, Seq::Lzma] {
+            let mut bad = fresh.clone();
+            let Mode::Lzma2(l2) = &mut bad.mode else { unreachable!() };
+            assert!(l2.need_props);
+            (l2.seq, l2.next) = (seq, Seq::Lzma);
+            assert!(reload(&bad).is_err(), "{seq:?} before an LZMA chunk without properties");
+        }
+    }
+
+    /// A deferred error's message is the library's own text; other bytes would not marshal
+    /// back as they were.
+    #[test]
+    fn a_deferred_message_must_be_utf8() {
+        let mut p = Payload::lzma2(1 << 16, None, Filters::default()).unwrap();
+        p.deferred = Some(Error::corrupt("bad chunk"));
+        let mut w = StateWriter::new();
+        p.marshal(&mut w);
+        let mut b = w.into_inner();
+        assert!(Payload::unmarshal(&mut StateReader::new(&b), 1 << 20).is_ok());
+        *b.last_mut().unwrap() = 0xFF; // the message is the last field
+        assert!(Payload::unmarshal(&mut StateReader::new(&b), 1 << 20).is_err());
     }
 }
