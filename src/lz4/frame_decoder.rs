@@ -972,10 +972,17 @@ impl Lz4FrameDecoder {
                     memsize: rd.u32("xxh32 memsize")?,
                     reserved: rd.u32("xxh32 reserved")?,
                 };
-                if !s.is_plausible() {
+                if !s.is_plausible(0) {
                     return Err(Error::state("lz4 content checksum state is inconsistent"));
                 }
                 d.xxh = s;
+            }
+            // The checksum stage comes only after the end mark of a frame that has a content
+            // checksum and, when it records its size, has produced all of it.
+            if d.stage == Stage::ContentChecksum
+                && (!desc.content_checksum() || desc.has_content_size() && remaining != 0)
+            {
+                return Err(Error::state("lz4 content checksum stage in a frame that cannot be there"));
             }
             let block_max = desc.block_max();
             if d.stage == Stage::Block {
@@ -1158,5 +1165,66 @@ impl DecoderCore for Lz4FrameDecoder {
             wr.u16(self.threads as u16);
         }
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::core::Action;
+    use crate::formats::Format;
+
+    /// A frame of `n` bytes with its size and content checksum recorded.
+    fn frame(n: usize) -> Vec<u8> {
+        let data: Vec<u8> = (0..n as u32).map(|i| (i * 7 % 251) as u8).collect();
+        let mut e = crate::stream::Encoder::new(Format::Lz4Frame).unwrap();
+        e.set_param(CODEC_PARAM_CHECKSUM, 1).unwrap();
+        e.set_pledged_size(n as u64).unwrap();
+        let mut out = vec![0u8; n + 1024];
+        let s = e.encode(&data, &mut out, Action::Finish);
+        assert_eq!(s.result.unwrap(), Status::Ok);
+        out.truncate(s.written);
+        out
+    }
+
+    fn reload(d: &Lz4FrameDecoder) -> Result<Lz4FrameDecoder> {
+        let mut w = StateWriter::new();
+        d.marshal(&mut w).unwrap();
+        let b = w.into_inner();
+        Lz4FrameDecoder::unmarshal(&mut StateReader::new(&b), None)
+    }
+
+    /// The checksum stage only follows the end mark of a checksummed frame that produced all
+    /// of its recorded size.
+    #[test]
+    fn checksum_stage_needs_a_complete_checksummed_frame() {
+        let f = frame(3000);
+        let mut d = Lz4FrameDecoder::new();
+        let mut out = vec![0u8; 4000];
+        let s = d.decode(&f[..f.len() - 4], &mut out);
+        assert_eq!(s.result.unwrap(), Status::Ok);
+        assert_eq!(d.stage, Stage::ContentChecksum);
+        reload(&d).expect("the real state reloads");
+        d.remaining = 3;
+        assert!(reload(&d).is_err(), "checksum stage with content still due");
+    }
+
+    /// Before 16 bytes were hashed the XXH32 accumulators are the seed's (a short input's
+    /// digest reads one of them), and the reserved word is 0.
+    #[test]
+    fn short_checksum_states_keep_the_seed_accumulators() {
+        let f = frame(3000);
+        let mut d = Lz4FrameDecoder::new();
+        let mut out = vec![0u8; 4000];
+        let hdr = header_len(f[4]) + 4;
+        d.decode(&f[..hdr], &mut out).result.unwrap();
+        assert_eq!(d.xxh.large_len, 0);
+        reload(&d).expect("the real state reloads");
+        let real = d.xxh;
+        d.xxh.v[2] = 12345;
+        assert!(reload(&d).is_err(), "altered accumulator");
+        d.xxh = real;
+        d.xxh.reserved = 1;
+        assert!(reload(&d).is_err(), "reserved word");
     }
 }

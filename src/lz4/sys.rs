@@ -250,15 +250,19 @@ impl Xxh32State {
         s
     }
     /// Check the fields XXH32_update trusts (a buffer index); a state that passes cannot make
-    /// the C code read or write out of bounds.
-    pub fn is_plausible(&self) -> bool {
+    /// the C code read or write out of bounds. Also what a state of `seed` (LZ4 uses 0) always
+    /// satisfies: until 16 bytes were hashed the accumulators are still the seed's (the digest
+    /// of a short input reads one of them), and the reserved word stays 0.
+    pub fn is_plausible(&self, seed: u32) -> bool {
         self.memsize < 16
             && self.memsize == self.total_len_32 % 16
             && self.large_len <= 1
             && (self.large_len == 1 || self.total_len_32 < 16)
+            && (self.large_len == 1 || self.v == Xxh32State::new(seed).v)
+            && self.reserved == 0
     }
     pub fn update(&mut self, data: &[u8]) {
-        debug_assert!(self.is_plausible());
+        debug_assert!(self.is_plausible(0));
         // SAFETY: `self` is a valid state (memsize < 16 is an invariant of every constructor
         // and checked on unmarshal); `data` is valid for its length.
         unsafe { XXH32_update(self, data.as_ptr().cast(), data.len()) };
