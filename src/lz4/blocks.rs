@@ -407,7 +407,12 @@ impl Lz4BlocksDecoder {
         d.field[..d.have as usize].copy_from_slice(rd.raw("lz4blocks prefix", d.have as usize)?);
         d.block_len = rd.u32("lz4blocks block length")?;
         if d.block_len != 0 {
-            if d.width == 0 || d.have != 0 || d.block_len as usize > d.max_block() {
+            // A length its prefix width can express (a 1-byte prefix says at most 255).
+            if d.width == 0
+                || d.have != 0
+                || d.block_len as usize > d.max_block()
+                || d.block_len as u64 > width_max(d.width)
+            {
                 return Err(Error::state("lz4blocks block length is not valid here"));
             }
             d.cbuf = rd.bytes("lz4blocks partial block", d.block_len as usize - 1)?.to_vec();
@@ -507,5 +512,31 @@ impl DecoderCore for Lz4BlocksDecoder {
         wr.bytes(self.hist.own());
         wr.bytes(&self.out[self.out_pos..self.out_len]);
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A partial block whose length its prefix could not have said is refused.
+    #[test]
+    fn block_length_must_fit_the_prefix_width() {
+        let mut d = Lz4BlocksDecoder::new();
+        d.set_param(CODEC_PARAM_LZ4BLOCKS_PREFIX_WIDTH, 1).unwrap();
+        // a 1-byte prefix announcing 200 bytes, then 10 of them
+        let mut src = vec![200u8];
+        src.extend_from_slice(&[0u8; 10]);
+        let s = d.decode(&src, &mut [0u8; 64]);
+        assert_eq!(s.read, 11);
+        let reload = |d: &Lz4BlocksDecoder| {
+            let mut w = StateWriter::new();
+            d.marshal(&mut w).unwrap();
+            let b = w.into_inner();
+            Lz4BlocksDecoder::unmarshal(&mut StateReader::new(&b), None)
+        };
+        assert!(reload(&d).is_ok());
+        d.block_len = 300;
+        assert!(reload(&d).is_err());
     }
 }
