@@ -372,8 +372,17 @@ pub fn fuzz_unmarshal(data: &[u8]) {
         at: vec![1 + (fbyte as usize >> 6)],
     };
     let copy = dec.try_clone().expect("clone of an unmarshalled decoder failed");
+    // An LZ4 block stream restored with prefix width 0 (sizes out of band) takes each call's
+    // input as one block: its meaning depends on the chunking, so the copy gets the same
+    // chunking (without the interruption) instead of the whole input at once.
+    let same_chunks = dec.format() == Some(Format::Lz4Blocks);
+    let whole = if same_chunks {
+        Plan { seed: plan.seed, max_in: plan.max_in, max_out: plan.max_out, interrupt: Interrupt::None, at: vec![] }
+    } else {
+        Plan::whole()
+    };
     let a = run(dec, rest, &plan);
-    let b = run(copy, rest, &Plan::whole());
+    let b = run(copy, rest, &whole);
     compare(&a, &b);
 }
 
@@ -612,6 +621,11 @@ pub fn fuzz_roundtrip(data: &[u8]) {
     };
     let o = run(setup.decoder().expect("decoder setup"), &z, &plan);
     assert!(o.err.is_none(), "{}: decoding our own stream failed: {:?}", f.name(), o.err);
+    if o.capped {
+        // Stopped at the call or output cap (a 1-byte page fed 1 byte per call takes more
+        // calls than the cap allows): nothing to compare.
+        return;
+    }
     assert!(o.out == input, "{}: round trip differs ({} bytes in, {} out)", f.name(), input.len(), o.out.len());
     assert!(o.edge, "{}: complete stream does not end at a frame edge", f.name());
     // Everything before a completed flush decodes from the bytes emitted up to it.
