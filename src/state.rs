@@ -330,6 +330,19 @@ pub fn open(blob: &[u8]) -> Result<Envelope<'_>> {
     Ok(Envelope { format, fingerprint, dict, consumed, produced, payload })
 }
 
+/// For tests: write a state with `write` and read it back with `read`, the round trip every
+/// unmarshal test starts from.
+#[cfg(test)]
+pub(crate) fn reload<T>(
+    write: impl FnOnce(&mut StateWriter),
+    read: impl FnOnce(&mut StateReader<'_>) -> Result<T>,
+) -> Result<T> {
+    let mut w = StateWriter::new();
+    write(&mut w);
+    let b = w.into_inner();
+    read(&mut StateReader::new(&b))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -530,10 +530,7 @@ mod tests {
         let s = d.decode(&src, &mut [0u8; 64]);
         assert_eq!(s.read, 11);
         let reload = |d: &Lz4BlocksDecoder| {
-            let mut w = StateWriter::new();
-            d.marshal(&mut w).unwrap();
-            let b = w.into_inner();
-            Lz4BlocksDecoder::unmarshal(&mut StateReader::new(&b), None)
+            crate::state::reload(|w| d.marshal(w).unwrap(), |r| Lz4BlocksDecoder::unmarshal(r, None))
         };
         assert!(reload(&d).is_ok());
         d.block_len = 300;

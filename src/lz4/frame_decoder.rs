@@ -1188,10 +1188,7 @@ mod tests {
     }
 
     fn reload(d: &Lz4FrameDecoder) -> Result<Lz4FrameDecoder> {
-        let mut w = StateWriter::new();
-        d.marshal(&mut w).unwrap();
-        let b = w.into_inner();
-        Lz4FrameDecoder::unmarshal(&mut StateReader::new(&b), None)
+        crate::state::reload(|w| d.marshal(w).unwrap(), |r| Lz4FrameDecoder::unmarshal(r, None))
     }
 
     /// The checksum stage only follows the end mark of a checksummed frame that produced all

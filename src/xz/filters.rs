@@ -334,10 +334,7 @@ mod tests {
     use super::*;
 
     fn reload(x: &X86) -> Result<X86> {
-        let mut w = StateWriter::new();
-        x.marshal(&mut w);
-        let b = w.into_inner();
-        X86::unmarshal(&mut StateReader::new(&b))
+        crate::state::reload(|w| x.marshal(w), X86::unmarshal)
     }
 
     /// States no converter reaches are refused: the position equal to the last call's (the

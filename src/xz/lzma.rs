@@ -973,10 +973,7 @@ mod tests {
     use super::*;
 
     fn reload(w: &Window) -> Result<Window> {
-        let mut s = StateWriter::new();
-        w.marshal(&mut s);
-        let b = s.into_inner();
-        Window::unmarshal(&mut StateReader::new(&b), 1 << 20)
+        crate::state::reload(|s| w.marshal(s), |r| Window::unmarshal(r, 1 << 20))
     }
 
     /// The fill is the position until the window wraps, and the whole window after; any other

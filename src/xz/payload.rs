@@ -413,10 +413,7 @@ mod tests {
     use super::*;
 
     fn reload(p: &Payload) -> Result<Payload> {
-        let mut w = StateWriter::new();
-        p.marshal(&mut w);
-        let b = w.into_inner();
-        Payload::unmarshal(&mut StateReader::new(&b), 1 << 20)
+        crate::state::reload(|w| p.marshal(w), |r| Payload::unmarshal(r, 1 << 20))
     }
 
     /// After a dictionary reset no LZMA chunk may start without new properties; a state that
