@@ -428,6 +428,9 @@ impl Lz4BlocksDecoder {
             if d.block_len != 0 || d.have != 0 {
                 return Err(Error::state("lz4blocks pending output inside a block"));
             }
+            if !d.hist.ends_with(pending) {
+                return Err(Error::state("lz4blocks pending output is not the end of the history"));
+            }
             d.out = pending.to_vec();
             d.out_len = pending.len();
         }
@@ -535,5 +538,26 @@ mod tests {
         assert!(reload(&d).is_ok());
         d.block_len = 300;
         assert!(reload(&d).is_err());
+    }
+
+    /// Output decoded but not yet delivered is the end of the history.
+    #[test]
+    fn pending_output_must_end_the_history() {
+        let data: Vec<u8> = (0..5000u32).map(|i| (i * 13 % 241) as u8).collect();
+        let mut e = crate::stream::Encoder::new(crate::formats::Format::Lz4Blocks).unwrap();
+        let mut z = vec![0u8; 8192];
+        let s = e.encode(&data, &mut z, crate::core::Action::Flush);
+        s.result.unwrap();
+        z.truncate(s.written);
+        let mut d = Lz4BlocksDecoder::new();
+        let s = d.decode(&z, &mut [0u8; 100]);
+        assert_eq!(s.written, 100);
+        assert!(d.out_len - d.out_pos > 0, "output is pending");
+        let reload = |d: &Lz4BlocksDecoder| {
+            crate::state::reload(|w| d.marshal(w).unwrap(), |r| Lz4BlocksDecoder::unmarshal(r, None))
+        };
+        reload(&d).expect("the real state reloads");
+        d.out[d.out_pos] ^= 1;
+        assert!(reload(&d).is_err(), "pending output that differs from the history");
     }
 }

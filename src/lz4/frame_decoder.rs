@@ -1009,6 +1009,9 @@ impl Lz4FrameDecoder {
                 if d.stage != Stage::BlockSize {
                     return Err(Error::state("lz4 pending output outside a block boundary"));
                 }
+                if desc.linked() && !d.hist.ends_with(pending) {
+                    return Err(Error::state("lz4 pending output is not the end of the history"));
+                }
                 d.out = try_alloc_zeroed(block_max, "an LZ4 output block")?;
                 d.out[..pending.len()].copy_from_slice(pending);
                 d.out_len = pending.len();
@@ -1204,6 +1207,27 @@ mod tests {
         reload(&d).expect("the real state reloads");
         d.remaining = 3;
         assert!(reload(&d).is_err(), "checksum stage with content still due");
+    }
+
+    /// In a linked frame, output decoded but not yet delivered is the end of the history.
+    #[test]
+    fn pending_output_must_end_the_history() {
+        let data: Vec<u8> = (0..200_000u32).map(|i| (i * 7 % 251) as u8 ^ (i >> 9) as u8).collect();
+        let mut e = crate::stream::Encoder::new(Format::Lz4Frame).unwrap();
+        e.set_param(CODEC_PARAM_LZ4_LINKED_BLOCKS, 1).unwrap();
+        let mut f = vec![0u8; data.len() + 4096];
+        let s = e.encode(&data, &mut f, Action::Finish);
+        assert_eq!(s.result.unwrap(), Status::Ok);
+        f.truncate(s.written);
+        let mut d = Lz4FrameDecoder::new();
+        // A small output buffer: the first block goes to the internal buffer.
+        let s = d.decode(&f, &mut [0u8; 1000]);
+        assert_eq!(s.result.unwrap(), Status::MoreOutput);
+        assert!(d.desc.linked() && d.out_len - d.out_pos > 1000, "output is pending");
+        let back = reload(&d).expect("the real state reloads");
+        assert_eq!(back.out[back.out_pos..back.out_len], d.out[d.out_pos..d.out_len]);
+        d.out[d.out_len - 1] ^= 1;
+        assert!(reload(&d).is_err(), "pending output that differs from the history");
     }
 
     /// Before 16 bytes were hashed the XXH32 accumulators are the seed's (a short input's

@@ -51,6 +51,15 @@ impl History {
         &self.own[self.own.len().saturating_sub(WINDOW)..]
     }
 
+    /// Whether `out`, decoded output not yet delivered, is the end of this history, as in
+    /// every state a decoder reaches: a block decoded into an internal buffer joins the
+    /// history whole before any of it is delivered. (A restored state whose pending output
+    /// were not would deliver bytes that the next block cannot refer to.)
+    pub fn ends_with(&self, out: &[u8]) -> bool {
+        let k = out.len().min(WINDOW);
+        k == 0 || (!self.is_dict && self.own().ends_with(&out[out.len() - k..]))
+    }
+
     /// Restore from marshalled parts.
     pub fn restore(is_dict: bool, own: &[u8]) -> History {
         let mut h = History { own: Vec::new(), is_dict };

@@ -1060,7 +1060,7 @@ impl XzDecoder {
         if threads > pool::MAX_THREADS || (threads > 1 && kind != Kind::Xz) {
             return Err(Error::state("xz decoder threads out of bounds"));
         }
-        Ok(XzDecoder {
+        let d = XzDecoder {
             kind,
             memlimit,
             raw_dict,
@@ -1085,7 +1085,71 @@ impl XzDecoder {
             par: Par::default(),
             lease: None,
             pos: 0,
-        })
+        };
+        d.check_counters()?;
+        Ok(d)
+    }
+
+    /// The block and index counters of a loaded state must agree with each other as they do
+    /// in every state the decoder reaches; otherwise a restored decoder could accept a stream
+    /// the original refuses (a wrong index size or record count, block padding of the wrong
+    /// length, a block longer than its header declares).
+    fn check_counters(&self) -> Result<()> {
+        let bad = |what: &str| Err(Error::state(format!("xz state: {what}")));
+        if matches!(self.st, St::BlockData | St::BlockPadding | St::BlockCheck) {
+            if !(8..=1024).contains(&self.header_size) || self.header_size % 4 != 0 {
+                return bad("block header size is not a block header's");
+            }
+            if self.unc_decl.is_some_and(|d| self.unc > d) || self.comp > (VLI_MAX & !3) {
+                return bad("block holds more data than its header declares");
+            }
+            if self.st != St::BlockData
+                && (self.comp_decl.is_some_and(|d| d != self.comp) || self.unc_decl.is_some_and(|d| d != self.unc))
+            {
+                return bad("a finished block's sizes differ from its header's");
+            }
+            if self.st == St::BlockPadding && !(1..=(4 - self.comp % 4) % 4).contains(&self.padding) {
+                return bad("block padding left does not complete the block to a multiple of 4");
+            }
+        }
+        let ix = &self.index;
+        if ix.vli_len > 0 && ix.vli >> (7 * ix.vli_len as u32) != 0 {
+            return bad("index integer has more bits than its bytes carry");
+        }
+        if ix.seq != Ix::Crc && self.st == St::Index && !self.hdr.is_empty() {
+            return bad("index CRC32 bytes before the index CRC32");
+        }
+        if matches!(self.st, St::Index | St::StreamFooter) {
+            // Index bytes: the indicator, the record count, the records, the partial
+            // integer being read (or the last unpadded size read), then padding and CRC32.
+            let records = 1u64.wrapping_add(vli_size(self.blocks.count)).wrapping_add(ix.records.list_size);
+            let padded = records.wrapping_add(3) & !3;
+            let ok = match ix.seq {
+                _ if self.st == St::StreamFooter => {
+                    ix.seq == Ix::Crc && ix.records == self.blocks && ix.size == padded.wrapping_add(4)
+                }
+                Ix::Count => ix.records == Sums::default() && ix.remaining == 0 && ix.size == 1 + ix.vli_len as u64,
+                Ix::Unpadded | Ix::Uncompressed => {
+                    let unpadded = match ix.seq {
+                        Ix::Uncompressed if !(5..=(VLI_MAX & !3)).contains(&ix.unpadded) => {
+                            return bad("index unpadded size")
+                        }
+                        Ix::Uncompressed => vli_size(ix.unpadded),
+                        _ => 0,
+                    };
+                    ix.records.count.checked_add(ix.remaining) == Some(self.blocks.count)
+                        && ix.size == records.wrapping_add(unpadded).wrapping_add(ix.vli_len as u64)
+                }
+                Ix::Padding | Ix::Crc => {
+                    let at = if ix.seq == Ix::Crc { ix.size == padded } else { (records..padded).contains(&ix.size) };
+                    ix.records.count == self.blocks.count && ix.remaining == 0 && ix.vli_len == 0 && at
+                }
+            };
+            if !ok {
+                return bad("index position does not match the blocks and records read");
+            }
+        }
+        Ok(())
     }
 
     /// The format this decoder decodes.
@@ -1208,6 +1272,97 @@ impl DecoderCore for XzDecoder {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn reload(d: &XzDecoder) -> Result<XzDecoder> {
+        crate::state::reload(|w| d.marshal(w).unwrap(), |r| XzDecoder::unmarshal(r, None))
+    }
+
+    /// Every state met feeding a three-block stream byte by byte reloads; block and index
+    /// counters that disagree with each other are refused.
+    #[test]
+    fn block_and_index_counters_must_agree() {
+        use crate::core::Action;
+        // liblzma's multithreaded encoder: blocks of 1000 bytes with their sizes in the headers.
+        let mut e = crate::stream::Encoder::new(crate::formats::Format::Xz).unwrap();
+        e.set_param(CODEC_PARAM_THREADS, 2).unwrap();
+        e.set_param(CODEC_PARAM_XZ_BLOCK_SIZE, 1000).unwrap();
+        e.set_param(CODEC_PARAM_XZ_DICT_SIZE, 4096).unwrap();
+        let data: Vec<u8> = (0..3200u32).map(|j| (j * 31 % 253) as u8 ^ (j >> 6) as u8).collect();
+        let mut z = vec![0u8; 1 << 16];
+        let s = e.encode(&data, &mut z, Action::Finish);
+        assert_eq!(s.result.unwrap(), Status::Ok);
+        z.truncate(s.written);
+        let mut d = XzDecoder::new(Kind::Xz);
+        let mut out = vec![0u8; 8192];
+        let mut seen = Vec::new();
+        for b in &z {
+            let s = d.decode(std::slice::from_ref(b), &mut out);
+            s.result.unwrap();
+            reload(&d).unwrap_or_else(|e| panic!("a real state at {:?}/{:?} is refused: {}", d.st, d.index.seq, e.msg));
+            let mut bad: Vec<(&str, XzDecoder)> = Vec::new();
+            let mut m = || d.clone();
+            match (d.st, d.index.seq) {
+                (St::BlockData, _) => {
+                    let mut x = m();
+                    x.header_size = 10;
+                    bad.push(("unaligned header size", x));
+                    if d.unc > 0 {
+                        let mut x = m();
+                        x.unc_decl = Some(d.unc - 1);
+                        bad.push(("more data than declared", x));
+                    }
+                }
+                (St::BlockPadding, _) => {
+                    let mut x = m();
+                    x.padding = (4 - d.comp % 4) % 4 + 1;
+                    bad.push(("padding past a multiple of 4", x));
+                }
+                (St::BlockCheck, _) => {
+                    let mut x = m();
+                    x.comp_decl = Some(d.comp + 1);
+                    bad.push(("finished block shorter than declared", x));
+                }
+                (St::Index, Ix::Unpadded | Ix::Uncompressed) => {
+                    let mut x = m();
+                    x.index.remaining += 1;
+                    bad.push(("one record too many left", x));
+                    let mut x = m();
+                    x.index.size += 1;
+                    bad.push(("index size", x));
+                    if d.index.seq == Ix::Uncompressed {
+                        // Found by `unmarshal`: the record sums overflowed adding this size.
+                        let mut x = m();
+                        x.index.unpadded = u64::MAX;
+                        bad.push(("unpadded size beyond the largest", x));
+                    }
+                }
+                (St::Index, Ix::Padding | Ix::Crc) => {
+                    let mut x = m();
+                    x.index.size += 4;
+                    bad.push(("index size past its padding", x));
+                }
+                (St::StreamFooter, _) => {
+                    let mut x = m();
+                    x.index.size -= 4;
+                    bad.push(("index size in the footer", x));
+                    let mut x = m();
+                    x.index.records = Sums::default();
+                    bad.push(("index records that are not the blocks'", x));
+                }
+                _ => {}
+            }
+            for (what, x) in bad {
+                assert!(reload(&x).is_err(), "{what} at {:?}/{:?} was accepted", x.st, x.index.seq);
+            }
+            seen.push((d.st, d.index.seq));
+        }
+        for want in [St::BlockData, St::BlockPadding, St::BlockCheck, St::StreamFooter] {
+            assert!(seen.iter().any(|&(s, _)| s == want), "{want:?} was never reached");
+        }
+        for want in [Ix::Count, Ix::Unpadded, Ix::Uncompressed, Ix::Padding, Ix::Crc] {
+            assert!(seen.contains(&(St::Index, want)), "index {want:?} was never reached");
+        }
+    }
 
     /// The thread count is written only when above 1; an explicit 1 would be a second
     /// encoding of the same state (its re-marshal would differ).
