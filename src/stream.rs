@@ -627,6 +627,10 @@ impl Decoder {
             return Err(Error::state("a fixed-format state must be in the decoding stage"));
         }
         let pending = r.bytes("held input", usize::MAX)?.to_vec();
+        // Held input counts as consumed (errors inside it are reported at consumed - held + k).
+        if pending.len() as u64 > env.consumed {
+            return Err(Error::state("state holds more input than it has consumed"));
+        }
         let n = r.u8_max("parameter count", 32)?;
         let mut auto_params = Vec::with_capacity(n as usize);
         for _ in 0..n {
@@ -751,4 +755,25 @@ pub fn decompress(format: Option<Format>, src: &[u8], dst: &mut [u8], dict: Opti
         return Err(Error::truncated("the input holds no complete frame"));
     }
     Ok(written)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Input held back counts as consumed, so a state never holds more than it consumed
+    /// (an error inside held input is reported at consumed - held + k, which must not be
+    /// negative).
+    #[test]
+    fn held_input_is_at_most_the_input_consumed() {
+        let mut d = Decoder::new(Some(Format::Zstd)).unwrap();
+        d.feed(b"\x28\xb5\x2f").unwrap();
+        let blob = d.marshal().unwrap();
+        Decoder::unmarshal(&blob, None).expect("the real state loads");
+        let env = state::open(&blob).unwrap();
+        for (consumed, ok) in [(3, true), (2, false), (0, false)] {
+            let b = state::seal(env.format, env.fingerprint, env.dict, consumed, env.produced, env.payload);
+            assert_eq!(Decoder::unmarshal(&b, None).is_ok(), ok, "consumed {consumed}");
+        }
+    }
 }

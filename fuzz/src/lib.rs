@@ -346,7 +346,7 @@ pub fn fuzz_unmarshal(data: &[u8]) {
     let with_dict = mode & 4 != 0;
     let blob: Vec<u8> = match mode & 3 {
         0 => blob.to_vec(),
-        1 => reseal(blob),
+        1 => codec::state::reseal(blob),
         _ => {
             let fmt = (fbyte & 7) as i32;
             let fp = if fbyte & 0x80 != 0 {
@@ -384,17 +384,6 @@ pub fn fuzz_unmarshal(data: &[u8]) {
     let a = run(dec, rest, &plan);
     let b = run(copy, rest, &whole);
     compare(&a, &b);
-}
-
-/// Recompute the checksum at the end of a state blob.
-pub fn reseal(blob: &[u8]) -> Vec<u8> {
-    let mut v = blob.to_vec();
-    if v.len() >= 8 {
-        let n = v.len() - 8;
-        let sum = xxhash_rust::xxh64::xxh64(&v[..n], 0);
-        v[n..].copy_from_slice(&sum.to_le_bytes());
-    }
-    v
 }
 
 /// Build an unmarshal-target input.

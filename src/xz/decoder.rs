@@ -105,7 +105,8 @@ impl Sums {
     }
     fn unmarshal(r: &mut StateReader<'_>) -> Result<Sums> {
         Ok(Sums {
-            count: r.u64("block count")?,
+            // The index records the count as a VLI: no real stream has more.
+            count: r.u64_in("block count", 0, VLI_MAX)?,
             blocks_size: r.u64("blocks size")?,
             unc_size: r.u64("uncompressed size")?,
             list_size: r.u64("index list size")?,
@@ -1362,6 +1363,18 @@ mod tests {
         for want in [Ix::Count, Ix::Unpadded, Ix::Uncompressed, Ix::Padding, Ix::Crc] {
             assert!(seen.contains(&(St::Index, want)), "index {want:?} was never reached");
         }
+    }
+
+    /// The index records the block count as a VLI, so a state never counts more blocks
+    /// (a count near 2^64 overflowed numbering blocks for parallel decoding).
+    #[test]
+    fn block_count_is_a_vli() {
+        let mut d = XzDecoder::new(Kind::Xz);
+        d.st = St::BlockStart;
+        d.blocks.count = VLI_MAX;
+        reload(&d).expect("the largest count loads");
+        d.blocks.count = VLI_MAX + 1;
+        assert!(reload(&d).is_err());
     }
 
     /// The thread count is written only when above 1; an explicit 1 would be a second

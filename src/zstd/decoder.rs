@@ -109,6 +109,11 @@ impl ZstdDecoder {
                 let have = r.u8_max("zstd held magic length", 7)?;
                 let mut head = [0u8; 8];
                 head[..have as usize].copy_from_slice(r.raw("zstd held magic", have as usize)?);
+                // Bytes after a whole magic are held only for a skippable frame's size field
+                // (a zstd magic starts the frame, anything else is an error).
+                if have >= 4 && !is_skippable_magic(u32::from_le_bytes(head[..4].try_into().unwrap())) {
+                    return Err(Error::state("zstd held bytes follow a magic that is not a skippable frame's"));
+                }
                 Stage::Edge { head, have }
             }
             1 => Stage::Skipping(r.u64_in("zstd skippable bytes left", 1, u32::MAX as u64)?),
@@ -381,5 +386,32 @@ impl DecoderCore for ZstdDecoder {
             super::shim::save(&self.dctx, w)?;
         }
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn reload(d: &ZstdDecoder) -> Result<ZstdDecoder> {
+        crate::state::reload(|w| d.marshal(w).unwrap(), |r| ZstdDecoder::unmarshal(r, None))
+    }
+
+    /// Bytes after a whole magic are held only for a skippable frame's size field (with any
+    /// other magic, the next byte underflowed the count of bytes still wanted).
+    #[test]
+    fn held_bytes_after_a_magic_need_a_skippable_magic() {
+        let mut d = ZstdDecoder::new().unwrap();
+        let s = d.decode(&[0x50, 0x2A, 0x4D, 0x18, 3], &mut []);
+        assert_eq!((s.read, s.result.unwrap()), (5, Status::Ok));
+        assert!(matches!(d.stage, Stage::Edge { have: 5, .. }));
+        reload(&d).expect("the real state loads");
+        for magic in [MAGIC, 0x1234_5678] {
+            let Stage::Edge { mut head, have } = d.stage else { unreachable!() };
+            head[..4].copy_from_slice(&magic.to_le_bytes());
+            let mut x = ZstdDecoder::new().unwrap();
+            x.stage = Stage::Edge { head, have };
+            assert!(reload(&x).is_err(), "held bytes after magic {magic:#x}");
+        }
     }
 }
