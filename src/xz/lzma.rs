@@ -221,32 +221,32 @@ impl Probs {
     }
 
     fn reset(&mut self) {
-        self.visit(16, &mut |p| *p = PROB_INIT);
+        self.visit(16, |p| *p = PROB_INIT);
     }
 
     /// Every live probability in a fixed order (the marshalled order): the 12 states, the
     /// 16 position states, the first `lit_sets` literal coders.
-    fn visit(&mut self, lit_sets: usize, f: &mut dyn FnMut(&mut u16)) {
+    fn visit(&mut self, lit_sets: usize, mut f: impl FnMut(&mut u16)) {
         for s in 0..12 {
-            self.is_match[s].iter_mut().for_each(&mut *f);
-            self.is_rep0_long[s].iter_mut().for_each(&mut *f);
+            self.is_match[s].iter_mut().for_each(&mut f);
+            self.is_rep0_long[s].iter_mut().for_each(&mut f);
             f(&mut self.is_rep[s]);
             f(&mut self.is_rep0[s]);
             f(&mut self.is_rep1[s]);
             f(&mut self.is_rep2[s]);
         }
-        self.dist_slot.iter_mut().flatten().for_each(&mut *f);
-        self.dist_special[..114].iter_mut().for_each(&mut *f);
-        self.dist_align.iter_mut().for_each(&mut *f);
+        self.dist_slot.iter_mut().flatten().for_each(&mut f);
+        self.dist_special[..114].iter_mut().for_each(&mut f);
+        self.dist_align.iter_mut().for_each(&mut f);
         for l in [&mut self.match_len, &mut self.rep_len] {
             f(&mut l.choice);
             f(&mut l.choice2);
-            l.low.iter_mut().flatten().for_each(&mut *f);
-            l.mid.iter_mut().flatten().for_each(&mut *f);
-            l.high.iter_mut().for_each(&mut *f);
+            l.low.iter_mut().flatten().for_each(&mut f);
+            l.mid.iter_mut().flatten().for_each(&mut f);
+            l.high.iter_mut().for_each(&mut f);
         }
         for set in self.literal[..lit_sets].iter_mut() {
-            set[..0x300].iter_mut().for_each(&mut *f);
+            set[..0x300].iter_mut().for_each(&mut f);
         }
     }
 }
@@ -860,7 +860,7 @@ impl LzmaDec {
         let mut probs = Vec::with_capacity(16 << 10);
         let sets = 1usize << (self.lc + self.lp);
         let mut p = self.p.clone();
-        p.visit(sets, &mut |v| probs.extend_from_slice(&v.to_le_bytes()));
+        p.visit(sets, |v| probs.extend_from_slice(&v.to_le_bytes()));
         w.bytes(&probs);
     }
 
@@ -900,7 +900,7 @@ impl LzmaDec {
         let mut p = Probs::boxed();
         let mut i = 0;
         let mut bad = false;
-        p.visit(sets, &mut |v| {
+        p.visit(sets, |v| {
             let x = u16::from_le_bytes([raw[i], raw[i + 1]]);
             bad |= x == 0 || x >= 2048;
             *v = x;
