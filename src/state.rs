@@ -262,7 +262,7 @@ pub fn seal_with(
 }
 
 /// Largest input or output position a state may record (2^62 bytes).
-pub const POSITION_MAX: u64 = 1 << 62;
+const POSITION_MAX: u64 = 1 << 62;
 
 /// The container's checksum: XXH3-64 (seed 0), fast enough not to matter next to a copy.
 fn checksum(b: &[u8]) -> u64 {
