@@ -20,6 +20,12 @@ pub(crate) const FOOTER_MAGIC: [u8; 2] = [b'Y', b'Z'];
 pub(crate) const DEFAULT_MEMLIMIT: u64 = 256 << 20;
 pub(crate) const RAW_DICT_DEFAULT: u32 = 8 << 20;
 const VLI_MAX: u64 = u64::MAX / 2;
+/// The largest unpadded size (block header + compressed data + check) the format allows: a
+/// VLI that stays one once padded to a multiple of 4. A block's compressed data alone is held
+/// to it too.
+const UNPADDED_MAX: u64 = VLI_MAX & !3;
+/// The range of an index record's unpadded size (liblzma's UNPADDED_SIZE_MIN..=_MAX).
+const UNPADDED: std::ops::RangeInclusive<u64> = 5..=UNPADDED_MAX;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(crate) enum Kind {
@@ -664,7 +670,7 @@ impl XzDecoder {
                         ix.remaining = v;
                     }
                     Ix::Unpadded => {
-                        if !(5..=(VLI_MAX & !3)).contains(&v) {
+                        if !UNPADDED.contains(&v) {
                             return Err(corrupt("invalid unpadded size in the index"));
                         }
                         ix.unpadded = v;
@@ -788,7 +794,7 @@ impl XzDecoder {
                     if self.unc_decl.is_some_and(|d| self.unc > d) {
                         return Err(corrupt("block holds more data than its header declares").at(*read as i64));
                     }
-                    if self.comp > (VLI_MAX & !3) {
+                    if self.comp > UNPADDED_MAX {
                         return Err(corrupt("block too large").at(*read as i64));
                     }
                     match st {
@@ -1101,7 +1107,7 @@ impl XzDecoder {
             if !(8..=1024).contains(&self.header_size) || self.header_size % 4 != 0 {
                 return bad("block header size is not a block header's");
             }
-            if self.unc_decl.is_some_and(|d| self.unc > d) || self.comp > (VLI_MAX & !3) {
+            if self.unc_decl.is_some_and(|d| self.unc > d) || self.comp > UNPADDED_MAX {
                 return bad("block holds more data than its header declares");
             }
             if self.st != St::BlockData
@@ -1132,9 +1138,7 @@ impl XzDecoder {
                 Ix::Count => ix.records == Sums::default() && ix.remaining == 0 && ix.size == 1 + ix.vli_len as u64,
                 Ix::Unpadded | Ix::Uncompressed => {
                     let unpadded = match ix.seq {
-                        Ix::Uncompressed if !(5..=(VLI_MAX & !3)).contains(&ix.unpadded) => {
-                            return bad("index unpadded size")
-                        }
+                        Ix::Uncompressed if !UNPADDED.contains(&ix.unpadded) => return bad("index unpadded size"),
                         Ix::Uncompressed => vli_size(ix.unpadded),
                         _ => 0,
                     };
@@ -1278,7 +1282,7 @@ mod tests {
         crate::state::reload(|w| d.marshal(w).unwrap(), |r| XzDecoder::unmarshal(r, None))
     }
 
-    /// Every state met feeding a three-block stream byte by byte reloads; block and index
+    /// Every state met feeding a four-block stream byte by byte reloads; block and index
     /// counters that disagree with each other are refused.
     #[test]
     fn block_and_index_counters_must_agree() {
