@@ -381,6 +381,7 @@ int codec_zs_snapshot(const ZSTD_DCtx *d, codec_zs_state *s)
 /* ------------------------------------------------------------------ restore */
 
 #define BAD(field) do { *bad_field = (field); return CODEC_ZS_E_FIELD; } while (0)
+#define OVER(field) do { *bad_field = (field); return CODEC_ZS_E_WINDOW; } while (0)
 #define CHECK_MAX(field, max) do { if (f[field] > (uint64_t)(max)) BAD(field); } while (0)
 
 int codec_zs_restore(ZSTD_DCtx *d, const codec_zs_state *s, int *bad_field)
@@ -427,10 +428,11 @@ int codec_zs_restore(ZSTD_DCtx *d, const codec_zs_state *s, int *bad_field)
     CHECK_MAX(CODEC_ZS_REP0, 0xFFFFFFFFu);
     CHECK_MAX(CODEC_ZS_REP1, 0xFFFFFFFFu);
     CHECK_MAX(CODEC_ZS_REP2, 0xFFFFFFFFu);
-    /* The window may not exceed the limit the restoring decoder was configured with. */
-    if (f[CODEC_ZS_MAX_WINDOW_SIZE] != d->maxWindowSize) BAD(CODEC_ZS_MAX_WINDOW_SIZE);
+    /* The window limit is the restoring context's own (set by its caller): the saved one
+     * (CODEC_ZS_MAX_WINDOW_SIZE) is not restored, since a state is untrusted input. The saved
+     * frame's window, and the buffers, may not exceed it. */
     mid = f[CODEC_ZS_STREAM_STAGE] == zdss_read || f[CODEC_ZS_STREAM_STAGE] == zdss_load || f[CODEC_ZS_STREAM_STAGE] == zdss_flush;
-    if (mid && f[CODEC_ZS_F_WINDOW_SIZE] > d->maxWindowSize) BAD(CODEC_ZS_F_WINDOW_SIZE);
+    if (mid && f[CODEC_ZS_F_WINDOW_SIZE] > d->maxWindowSize) OVER(CODEC_ZS_F_WINDOW_SIZE);
     /* The block-level stage and the input it expects must be a pair zstd's streaming decoder
      * can be in between calls; each stage copies `expected` bytes to its own destination
      * (getFrameHeaderSize / decodeFrameHeader / decodeSkippableHeader copy into the 18-byte
@@ -490,7 +492,8 @@ int codec_zs_restore(ZSTD_DCtx *d, const codec_zs_state *s, int *bad_field)
     /* Buffers: at most what zstd itself would allocate under that limit. */
     CHECK_MAX(CODEC_ZS_IN_BUFF_SIZE, ZSTD_BLOCKSIZE_MAX);
     CHECK_MAX(CODEC_ZS_IN_POS, f[CODEC_ZS_IN_BUFF_SIZE]);
-    CHECK_MAX(CODEC_ZS_OUT_BUFF_SIZE, ZSTD_decodingBufferSize_min(d->maxWindowSize, ZSTD_CONTENTSIZE_UNKNOWN));
+    if (f[CODEC_ZS_OUT_BUFF_SIZE] > ZSTD_decodingBufferSize_min(d->maxWindowSize, ZSTD_CONTENTSIZE_UNKNOWN))
+        OVER(CODEC_ZS_OUT_BUFF_SIZE);
     CHECK_MAX(CODEC_ZS_OUT_END, f[CODEC_ZS_OUT_BUFF_SIZE]);
     CHECK_MAX(CODEC_ZS_OUT_START, f[CODEC_ZS_OUT_END]);
     if (mid) {

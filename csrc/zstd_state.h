@@ -39,7 +39,9 @@ enum {
     CODEC_ZS_E_MODE = -3,    /* stable output buffer, multiple DDicts or a static context */
     CODEC_ZS_E_POINTER = -4, /* a pointer outside every known region (a bug) */
     CODEC_ZS_E_FIELD = -5,   /* restore: a field is out of range; *bad_field names it */
-    CODEC_ZS_E_NOMEM = -6
+    CODEC_ZS_E_NOMEM = -6,
+    CODEC_ZS_E_WINDOW = -7   /* restore: the saved frame's window or buffers exceed the restoring
+                              * context's maxWindowSize; *bad_field names the field */
 };
 
 typedef struct codec_zs_state {

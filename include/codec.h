@@ -840,6 +840,12 @@ codec_status codec_decoder_marshal(const struct codec_decoder *d,
  * foreign or incompatible state gives `CODEC_E_STATE`. Continue by feeding the input from
  * offset `consumed` (`codec_decoder_position`).
  *
+ * Limits: a state is untrusted input, so it does not carry its decoder's memory limits. The
+ * new decoder has the default limits (zstd window 2^27, xz/.lzma/LZMA2 memory 256 MiB); a
+ * state taken inside a frame or block that needs more gives `CODEC_E_MEMLIMIT`, and later
+ * frames are held to the defaults. To restore a decoder whose limits were raised, create a
+ * decoder, raise them with `codec_decoder_set_param`, and use `codec_decoder_restore`.
+ *
  * `*out` receives the new decoder (owned by the caller) or NULL; on failure
  * `codec_last_error()` says why. Thread safety: may be called from any thread.
  */
@@ -847,6 +853,22 @@ codec_status codec_decoder_unmarshal(const uint8_t *state,
                                      size_t len,
                                      const struct codec_dict *dict,
                                      struct codec_decoder **out);
+
+/**
+ * Restore a state made by `codec_decoder_marshal` into `d`, a decoder that has had no input
+ * since `codec_decoder_new` or `codec_decoder_reset` (else `CODEC_E_SEQUENCE`), keeping `d`'s
+ * dictionary (set with `codec_decoder_set_dict`; it must be the one the state was made with,
+ * else `CODEC_E_DICT`) and `d`'s limits (`CODEC_PARAM_ZSTD_WINDOW_LOG_MAX`,
+ * `CODEC_PARAM_MEMLIMIT`, default if not set): a state whose current frame or block needs
+ * more gives `CODEC_E_MEMLIMIT`, and later frames are held to them. Everything else (format,
+ * position, other parameters) comes from the state. A decoder made for one format takes only
+ * a state of a decoder made for that format; an AUTO decoder takes any state. Corrupted,
+ * truncated, foreign or incompatible states give `CODEC_E_STATE`.
+ *
+ * On failure `d` is unchanged (still fresh) and `codec_decoder_last_error(d)` says why. The
+ * decoder stays owned by the caller. Thread safety: one thread at a time per decoder.
+ */
+codec_status codec_decoder_restore(struct codec_decoder *d, const uint8_t *state, size_t len);
 
 /**
  * Read the header of a marshalled state (format, dictionary needed, input and output

@@ -230,12 +230,47 @@ pub struct Decoder {
     /// AUTO: parameters set before the format was known, applied once it is.
     auto_params: Vec<(codec_param, i64)>,
     dict: Option<Arc<Dict>>,
+    /// Resource limits set on this decoder; they, not a state's, apply to a state restored
+    /// into it.
+    limits: Limits,
     started: bool,
     poison: Poison,
     consumed: u64,
     produced: u64,
     /// Bumped by every call that may change the state (lets a caller cache a marshalled blob).
     generation: u64,
+}
+
+/// The resource limits a caller set on a decoder (`None`: the format's default). A marshalled
+/// state is untrusted input, so it never sets them: a restored decoder has the limits of the
+/// decoder it is restored into (see [`Decoder::restore`]).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub(crate) struct Limits {
+    /// `CODEC_PARAM_ZSTD_WINDOW_LOG_MAX`.
+    pub window_log_max: Option<u32>,
+    /// `CODEC_PARAM_MEMLIMIT` (xz, .lzma, raw LZMA2).
+    pub memlimit: Option<u64>,
+}
+
+impl Limits {
+    fn is_limit(p: codec_param) -> bool {
+        p == CODEC_PARAM_ZSTD_WINDOW_LOG_MAX || p == CODEC_PARAM_MEMLIMIT
+    }
+
+    fn note(&mut self, p: codec_param, v: i64) {
+        match p {
+            CODEC_PARAM_ZSTD_WINDOW_LOG_MAX => self.window_log_max = Some(v as u32),
+            CODEC_PARAM_MEMLIMIT => self.memlimit = Some(v as u64),
+            _ => {}
+        }
+    }
+
+    /// The limits as AUTO decoder parameters (applied once the format is detected).
+    fn params(&self) -> impl Iterator<Item = (codec_param, i64)> {
+        let w = self.window_log_max.map(|v| (CODEC_PARAM_ZSTD_WINDOW_LOG_MAX, v as i64));
+        let m = self.memlimit.map(|v| (CODEC_PARAM_MEMLIMIT, v as i64));
+        w.into_iter().chain(m)
+    }
 }
 
 impl std::fmt::Debug for Decoder {
@@ -263,6 +298,7 @@ impl Decoder {
             pending_start: 0,
             auto_params: Vec::new(),
             dict: None,
+            limits: Limits::default(),
             started: false,
             poison: Poison::default(),
             consumed: 0,
@@ -274,6 +310,13 @@ impl Decoder {
     /// Changes whenever the decoder's state may have changed.
     pub fn generation(&self) -> u64 {
         self.generation
+    }
+
+    /// The limit parameters set on this decoder (`CODEC_PARAM_ZSTD_WINDOW_LOG_MAX`,
+    /// `CODEC_PARAM_MEMLIMIT`): what a decoder needs to be given before [`Decoder::restore`]
+    /// to take this one's state with the same limits.
+    pub fn limit_params(&self) -> Vec<(codec_param, i64)> {
+        self.limits.params().collect()
     }
 
     /// The requested format (`None` = AUTO).
@@ -306,7 +349,9 @@ impl Decoder {
                     Error::unsupported(format!("{} does not apply to {} decoders", param_name(p), f.name()))
                 })?;
                 check_value(f.name(), p, v, spec)?;
-                self.core.as_mut().expect("concrete decoder has a core").set_param(p, v)
+                self.core.as_mut().expect("concrete decoder has a core").set_param(p, v)?;
+                self.limits.note(p, v);
+                Ok(())
             }
             None => {
                 let spec = formats::auto_decoder_param_spec(p)
@@ -314,6 +359,7 @@ impl Decoder {
                 check_value("auto-detecting decoders", p, v, spec)?;
                 self.auto_params.retain(|&(q, _)| q != p);
                 self.auto_params.push((p, v));
+                self.limits.note(p, v);
                 Ok(())
             }
         }
@@ -528,6 +574,7 @@ impl Decoder {
             pending_start: 0,
             auto_params: self.auto_params.clone(),
             dict: self.dict.clone(),
+            limits: self.limits,
             started: self.started,
             poison: self.poison.clone(),
             consumed: self.consumed,
@@ -586,8 +633,36 @@ impl Decoder {
     }
 
     /// Rebuild a decoder from `marshal`'s output. `dict` must be the dictionary the original
-    /// decoder used (checked by ID and SHA-256), or `None` if it used none.
+    /// decoder used (checked by ID and SHA-256), or `None` if it used none. The new decoder
+    /// has the default limits, whatever the saved decoder had (a state is untrusted input);
+    /// [`Decoder::restore`] restores into a decoder with the limits its caller chose.
     pub fn unmarshal(blob: &[u8], dict: Option<Arc<Dict>>) -> Result<Decoder> {
+        Self::unmarshal_with(blob, dict, Limits::default())
+    }
+
+    /// Replace this decoder, which must not have had input since it was created or reset, by
+    /// the one saved in `blob`, keeping this decoder's dictionary and limits: a state whose
+    /// current frame or block needs more than they allow fails with `MemLimit`, and later
+    /// frames are held to them. A decoder for a fixed format takes only a state of that
+    /// format; an AUTO decoder takes any. On error this decoder is unchanged.
+    pub fn restore(&mut self, blob: &[u8]) -> Result<()> {
+        self.before_first_byte("a state to restore")?;
+        let new = Self::unmarshal_with(blob, self.dict.clone(), self.limits)?;
+        if self.requested.is_some() && new.requested != self.requested {
+            let name = |f: Option<Format>| f.map_or("auto-detecting", |f| f.name());
+            return Err(Error::state(format!(
+                "the state is of a {} decoder; this decoder decodes {}",
+                name(new.requested),
+                name(self.requested)
+            )));
+        }
+        let generation = self.generation + 1;
+        *self = new;
+        self.generation = generation;
+        Ok(())
+    }
+
+    fn unmarshal_with(blob: &[u8], dict: Option<Arc<Dict>>, limits: Limits) -> Result<Decoder> {
         let env = state::open(blob)?;
         let requested = formats::decoder_format(env.format)
             .map_err(|_| Error::state(format!("state names unknown format {}", env.format)))?;
@@ -641,6 +716,24 @@ impl Decoder {
             }
             auto_params.push((p, v));
         }
+        // The saved decoder's limits give way to the restoring caller's (in place, so that a
+        // decoder restored with the limits it was saved with marshals to the same bytes).
+        // (An AUTO decoder keeps its parameters here to apply them at detection and after a
+        // reset; a fixed-format decoder's live in its core.)
+        let mut mine: Vec<_> = if requested.is_none() { limits.params().collect() } else { Vec::new() };
+        auto_params.retain_mut(|(p, v)| {
+            if !Limits::is_limit(*p) {
+                return true;
+            }
+            match mine.iter().position(|&(q, _)| q == *p) {
+                Some(i) => {
+                    *v = mine.remove(i).1;
+                    true
+                }
+                None => false,
+            }
+        });
+        auto_params.extend(mine);
         let started = r.bool("started")?;
         let core = match stage {
             Stage::Decoding(f) => {
@@ -652,7 +745,7 @@ impl Decoder {
                         String::from_utf8_lossy(&formats::state_fingerprint(f))
                     )));
                 }
-                Some(formats::unmarshal_decoder(f, &mut r, dict.clone())?)
+                Some(formats::unmarshal_decoder(f, &mut r, dict.clone(), limits)?)
             }
             _ => None,
         };
@@ -665,6 +758,7 @@ impl Decoder {
             pending_start: 0,
             auto_params,
             dict,
+            limits,
             started,
             poison: Poison::default(),
             consumed: env.consumed,

@@ -7,34 +7,11 @@ use codec::abi::*;
 use codec::{ErrorKind, Format};
 use xz_common::*;
 
-fn crc32(data: &[u8]) -> u32 {
-    let mut c = !0u32;
-    for &b in data {
-        c ^= b as u32;
-        for _ in 0..8 {
-            c = if c & 1 != 0 { (c >> 1) ^ 0xEDB8_8320 } else { c >> 1 };
-        }
-    }
-    !c
-}
-
 /// Resident memory of this process in KiB (None where /proc is missing).
 fn rss_kib() -> Option<u64> {
     let s = std::fs::read_to_string("/proc/self/status").ok()?;
     let line = s.lines().find(|l| l.starts_with("VmRSS:"))?;
     line.split_whitespace().nth(1)?.parse().ok()
-}
-
-/// Rewrite the LZMA2 dictionary byte of the first block header and fix its CRC32.
-fn with_dict_byte(xz: &[u8], b: u8) -> Vec<u8> {
-    let mut v = xz.to_vec();
-    let size = (v[12] as usize + 1) * 4;
-    assert_eq!(v[13], 0, "single filter, no sizes");
-    assert_eq!(&v[14..16], &[0x21, 0x01]);
-    v[16] = b;
-    let c = crc32(&v[12..12 + size - 4]);
-    v[12 + size - 4..12 + size].copy_from_slice(&c.to_le_bytes());
-    v
 }
 
 #[test]

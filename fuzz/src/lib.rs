@@ -208,12 +208,24 @@ pub fn marshal_roundtrip(dec: &Decoder) -> Option<Decoder> {
     };
     let env = codec::state::open(&blob).expect("own state does not open");
     assert_eq!((env.consumed, env.produced), dec.position(), "state position differs");
-    let restored = Decoder::unmarshal(&blob, dec.dict().cloned())
-        .unwrap_or_else(|e| panic!("unmarshal of a freshly marshalled state failed: {e}"));
+    // Restored into a decoder with the same limits (a state does not carry them).
+    let mut restored = Decoder::new(dec.requested_format()).expect("a decoder of the same format");
+    for (p, v) in dec.limit_params() {
+        restored.set_param(p, v).expect("the same limits");
+    }
+    restored.set_dict(dec.dict().cloned()).expect("the same dictionary");
+    restored.restore(&blob).unwrap_or_else(|e| panic!("restore of a freshly marshalled state failed: {e}"));
     assert_eq!(restored.position(), dec.position());
     assert_eq!(restored.at_frame_edge(), dec.at_frame_edge(), "restored decoder's frame edge differs");
     let again = restored.marshal().expect("marshal of a restored decoder failed");
-    assert!(again == blob, "marshal(unmarshal(state)) differs from state");
+    assert!(
+        again == blob,
+        "marshal(unmarshal(state)) differs from state at {:?} (limits {:?}, {} vs {} bytes)",
+        again.iter().zip(&blob).position(|(a, b)| a != b),
+        dec.limit_params(),
+        again.len(),
+        blob.len()
+    );
     Some(restored)
 }
 

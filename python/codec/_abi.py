@@ -108,6 +108,7 @@ FUNCTIONS = {
     'codec_decoder_clone': ('codec_status', [('const struct codec_decoder *', 'd'), ('struct codec_decoder **', 'out')]),
     'codec_decoder_marshal': ('codec_status', [('const struct codec_decoder *', 'd'), ('uint8_t *', 'dst'), ('size_t', 'dst_cap'), ('size_t *', 'written')]),
     'codec_decoder_unmarshal': ('codec_status', [('const uint8_t *', 'state'), ('size_t', 'len'), ('const struct codec_dict *', 'dict'), ('struct codec_decoder **', 'out')]),
+    'codec_decoder_restore': ('codec_status', [('struct codec_decoder *', 'd'), ('const uint8_t *', 'state'), ('size_t', 'len')]),
     'codec_state_info': ('codec_status', [('const uint8_t *', 'state'), ('size_t', 'len'), ('struct codec_state_header *', 'out')]),
     'codec_decoder_reset': ('codec_status', [('struct codec_decoder *', 'd')]),
     'codec_decoder_last_error': ('const char *', [('const struct codec_decoder *', 'd')]),

@@ -613,16 +613,27 @@ class Decoder(_Handle):
                     lib.codec_decoder_free(tmp)
 
     @classmethod
-    def unmarshal(cls, blob: Buffer, dict: Optional[Dict] = None, single_frame: bool = False) -> "Decoder":
+    def unmarshal(cls, blob: Buffer, dict: Optional[Dict] = None, single_frame: bool = False,
+                  **limits: int) -> "Decoder":
         """Rebuild a decoder from ``marshal()`` output (from this or another process). `dict`
         must be the dictionary the original decoder used (``CODEC_E_DICT`` otherwise); a
-        corrupted or foreign state raises ``CodecError`` ``CODEC_E_STATE``."""
+        corrupted or foreign state raises ``CodecError`` ``CODEC_E_STATE``.
+
+        A state does not carry its decoder's limits (it is untrusted input): the restored
+        decoder has the default limits, or those given here (``window_log_max`` for zstd,
+        ``memlimit`` for xz/.lzma/raw LZMA2). A state inside a frame or block that needs more
+        raises ``CodecError`` ``CODEC_E_MEMLIMIT``; later frames are held to the limits."""
+        keep, addr, n = in_buffer(blob)
+        if limits:
+            new = cls("auto", dict=dict, single_frame=single_frame, **limits)
+            with new._lock:
+                new._check(lib.codec_decoder_restore(new._handle(), addr or None, n))
+            return new
         new = cls.__new__(cls)
         _Handle.__init__(new)
         new._init_state(single_frame)
         new.format = Format.AUTO
         new._dict = _as_dict(dict)
-        keep, addr, n = in_buffer(blob)
         _check_global(lib.codec_decoder_unmarshal(addr or None, n, _dict_ptr(new._dict), ctypes.byref(new._ptr)))
         return new
 

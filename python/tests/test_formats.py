@@ -174,6 +174,29 @@ def test_dictionary_round_trip_and_wrong_dictionary(fmt):
     assert head + r.decompress(blob[dec.position[0]:]) == big
 
 
+@needs("zstd")
+def test_unmarshal_takes_the_limits_of_the_caller_not_of_the_state():
+    # A zstd frame declaring a 2^28 window (over the default 2^27) holding one raw byte.
+    frame = bytes([0x28, 0xB5, 0x2F, 0xFD, 0x00, (28 - 10) << 3, 0x09, 0x00, 0x00]) + b"x"
+    state = codec.Decoder("zstd", window_log_max=28).marshal()
+    # The state does not carry the raised limit: restored with the defaults, the frame is refused.
+    with pytest.raises(codec.CodecError) as e:
+        codec.Decoder.unmarshal(state).decompress(frame)
+    assert e.value.name == "CODEC_E_MEMLIMIT"
+    # Given by the caller, it applies.
+    assert codec.Decoder.unmarshal(state, window_log_max=28).decompress(frame) == b"x"
+    # Inside a frame, the state's window must fit the caller's limit.
+    blob = codec.compress(DATA * 8, "zstd", window_log=20)
+    dec = codec.Decoder("zstd")
+    head = dec.decompress(blob[:len(blob) // 2])
+    mid = dec.marshal()
+    with pytest.raises(codec.CodecError) as e:
+        codec.Decoder.unmarshal(mid, window_log_max=19)
+    assert e.value.name == "CODEC_E_MEMLIMIT"
+    r = codec.Decoder.unmarshal(mid, window_log_max=20)
+    assert head + r.decompress(blob[dec.position[0]:]) == DATA * 8
+
+
 # ----------------------------------------------------------------------------- files
 @pytest.mark.parametrize("fmt", param_formats(*ALL_FORMATS))
 def test_file_write_flush_read_seek(fmt, tmp_path):

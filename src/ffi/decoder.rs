@@ -323,6 +323,12 @@ pub unsafe extern "C" fn codec_decoder_marshal(
 /// foreign or incompatible state gives `CODEC_E_STATE`. Continue by feeding the input from
 /// offset `consumed` (`codec_decoder_position`).
 ///
+/// Limits: a state is untrusted input, so it does not carry its decoder's memory limits. The
+/// new decoder has the default limits (zstd window 2^27, xz/.lzma/LZMA2 memory 256 MiB); a
+/// state taken inside a frame or block that needs more gives `CODEC_E_MEMLIMIT`, and later
+/// frames are held to the defaults. To restore a decoder whose limits were raised, create a
+/// decoder, raise them with `codec_decoder_set_param`, and use `codec_decoder_restore`.
+///
 /// `*out` receives the new decoder (owned by the caller) or NULL; on failure
 /// `codec_last_error()` says why. Thread safety: may be called from any thread.
 #[no_mangle]
@@ -348,6 +354,27 @@ pub unsafe extern "C" fn codec_decoder_unmarshal(
             CODEC_OK
         });
         super::record(r)
+    })
+}
+
+/// Restore a state made by `codec_decoder_marshal` into `d`, a decoder that has had no input
+/// since `codec_decoder_new` or `codec_decoder_reset` (else `CODEC_E_SEQUENCE`), keeping `d`'s
+/// dictionary (set with `codec_decoder_set_dict`; it must be the one the state was made with,
+/// else `CODEC_E_DICT`) and `d`'s limits (`CODEC_PARAM_ZSTD_WINDOW_LOG_MAX`,
+/// `CODEC_PARAM_MEMLIMIT`, default if not set): a state whose current frame or block needs
+/// more gives `CODEC_E_MEMLIMIT`, and later frames are held to them. Everything else (format,
+/// position, other parameters) comes from the state. A decoder made for one format takes only
+/// a state of a decoder made for that format; an AUTO decoder takes any state. Corrupted,
+/// truncated, foreign or incompatible states give `CODEC_E_STATE`.
+///
+/// On failure `d` is unchanged (still fresh) and `codec_decoder_last_error(d)` says why. The
+/// decoder stays owned by the caller. Thread safety: one thread at a time per decoder.
+#[no_mangle]
+pub unsafe extern "C" fn codec_decoder_restore(d: *mut codec_decoder, state: *const u8, len: usize) -> codec_status {
+    // SAFETY (all blocks): `d` is NULL or a live decoder; `state` valid for `len` bytes
+    // (caller contract).
+    ffi_boundary!(|m| unsafe { ptr::poison(d, m) }, {
+        unsafe { ptr::with(d, |h| ptr::input(state, len).and_then(|s| h.dec.restore(s)).map(|_| CODEC_OK)) }
     })
 }
 

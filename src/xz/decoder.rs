@@ -978,13 +978,17 @@ impl XzDecoder {
         }
     }
 
-    pub fn unmarshal(r: &mut StateReader<'_>, dict: Option<Arc<Dict>>) -> Result<XzDecoder> {
+    /// Rebuild a decoder from `marshal`'s payload. The memory limit is the restoring caller's
+    /// (`memlimit`, or the default): the saved one is read but not trusted, and a state whose
+    /// current dictionary exceeds the limit fails with `MemLimit`.
+    pub fn unmarshal(r: &mut StateReader<'_>, dict: Option<Arc<Dict>>, memlimit: Option<u64>) -> Result<XzDecoder> {
         let kind = match r.u8_max("xz decoder kind", 2)? {
             0 => Kind::Xz,
             1 => Kind::Raw,
             _ => Kind::Alone,
         };
-        let memlimit = r.u64_in("memory limit", 1, i64::MAX as u64)?;
+        r.u64_in("memory limit", 1, i64::MAX as u64)?;
+        let memlimit = memlimit.unwrap_or(DEFAULT_MEMLIMIT);
         let raw_dict = r.u32_in("raw dictionary size", 4096, 3 << 29)?;
         let raw_delta = r.u32_in("raw delta distance", 0, 256)?;
         let raw_bcj = r.bool("raw x86 filter")?;
@@ -1279,7 +1283,7 @@ mod tests {
     use super::*;
 
     fn reload(d: &XzDecoder) -> Result<XzDecoder> {
-        crate::state::reload(|w| d.marshal(w).unwrap(), |r| XzDecoder::unmarshal(r, None))
+        crate::state::reload(|w| d.marshal(w).unwrap(), |r| XzDecoder::unmarshal(r, None, None))
     }
 
     /// Every state met feeding a four-block stream byte by byte reloads; block and index
@@ -1389,11 +1393,11 @@ mod tests {
         let mut w = StateWriter::new();
         d.marshal(&mut w).unwrap();
         let plain = w.into_inner();
-        XzDecoder::unmarshal(&mut StateReader::new(&plain), None).expect("the plain state loads");
+        XzDecoder::unmarshal(&mut StateReader::new(&plain), None, None).expect("the plain state loads");
         for (t, ok) in [(1u16, false), (0, false), (2, true)] {
             let mut b = plain.clone();
             b.extend_from_slice(&t.to_le_bytes());
-            let r = XzDecoder::unmarshal(&mut StateReader::new(&b), None);
+            let r = XzDecoder::unmarshal(&mut StateReader::new(&b), None, None);
             assert_eq!(r.is_ok(), ok, "threads {t}");
         }
     }

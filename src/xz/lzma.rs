@@ -134,11 +134,18 @@ impl Window {
         }
     }
 
+    /// Rebuild a window of at most `max_size` bytes (the restoring decoder's memory limit: a
+    /// larger one fails with `MemLimit` before anything is allocated).
     pub fn unmarshal(r: &mut StateReader<'_>, max_size: u64) -> Result<Window> {
         // Dictionaries are at most 4 GiB - 1 in every LZMA container.
-        let size = r.u64_in("window size", 4096, window_size(max_size.min(u32::MAX as u64)))?;
+        let size = r.u64_in("window size", 4096, window_size(u32::MAX as u64))?;
         if size % 16 != 0 {
             return Err(Error::state("window size is not a multiple of 16"));
+        }
+        if size > max_size {
+            return Err(Error::memlimit(format!(
+                "the saved decoder's dictionary needs {size} bytes, over this decoder's memory limit of {max_size} bytes (raise CODEC_PARAM_MEMLIMIT before restoring)"
+            )));
         }
         let size = size as usize;
         let pos = r.usize_max("window position", size)?;

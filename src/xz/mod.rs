@@ -48,8 +48,9 @@ pub fn unmarshal_decoder(
     f: Format,
     r: &mut crate::state::StateReader<'_>,
     dict: Option<std::sync::Arc<crate::dict::Dict>>,
+    memlimit: Option<u64>,
 ) -> Result<XzDecoder> {
-    let d = XzDecoder::unmarshal(r, dict)?;
+    let d = XzDecoder::unmarshal(r, dict, memlimit)?;
     if d.kind() != kind(f) {
         return Err(Error::state("the state's payload belongs to another LZMA format"));
     }

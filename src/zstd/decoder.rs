@@ -101,8 +101,10 @@ impl ZstdDecoder {
     }
 
     /// Rebuild a decoder from `marshal`'s payload. `dict` has been checked by the caller to be
-    /// the dictionary the state was made with.
-    pub fn unmarshal(r: &mut StateReader<'_>, dict: Option<Arc<Dict>>) -> Result<Self> {
+    /// the dictionary the state was made with. The window limit is the restoring caller's
+    /// (`window_log_max`, or the default): the saved one is read but not trusted, and a state
+    /// inside a frame whose window exceeds the limit fails with `MemLimit`.
+    pub fn unmarshal(r: &mut StateReader<'_>, dict: Option<Arc<Dict>>, window_log_max: Option<u32>) -> Result<Self> {
         let mut d = ZstdDecoder::new()?;
         let stage = match r.u8_max("zstd stage", 2)? {
             0 => {
@@ -120,7 +122,8 @@ impl ZstdDecoder {
             _ => Stage::Frame,
         };
         let (lo, hi) = super::sys::d_bounds(ZSTD_dParameter::ZSTD_d_windowLogMax).unwrap_or((10, 31));
-        d.set_window_log_max(r.u32_in("zstd window log max", lo as u32, hi as u32)?)?;
+        r.u32_in("zstd window log max", lo as u32, hi as u32)?;
+        d.set_window_log_max(window_log_max.unwrap_or(WINDOW_LOG_MAX_DEFAULT))?;
         d.hint = r.usize_max("zstd hint", 1 << 20)?;
         d.pending = r.bool("zstd pending output")?;
         d.dict = dict;
@@ -361,7 +364,7 @@ impl DecoderCore for ZstdDecoder {
         self.marshal(&mut w)?;
         let bytes = w.into_inner();
         let mut r = StateReader::new(&bytes);
-        let copy = ZstdDecoder::unmarshal(&mut r, self.dict.clone())?;
+        let copy = ZstdDecoder::unmarshal(&mut r, self.dict.clone(), Some(self.window_log_max))?;
         r.finish()?;
         Ok(Box::new(copy))
     }
@@ -394,7 +397,7 @@ mod tests {
     use super::*;
 
     fn reload(d: &ZstdDecoder) -> Result<ZstdDecoder> {
-        crate::state::reload(|w| d.marshal(w).unwrap(), |r| ZstdDecoder::unmarshal(r, None))
+        crate::state::reload(|w| d.marshal(w).unwrap(), |r| ZstdDecoder::unmarshal(r, None, None))
     }
 
     /// Bytes after a whole magic are held only for a skippable frame's size field (with any

@@ -121,6 +121,7 @@ const E_MODE: c_int = -3;
 const E_POINTER: c_int = -4;
 const E_FIELD: c_int = -5;
 const E_NOMEM: c_int = -6;
+const E_WINDOW: c_int = -7;
 
 /// The shim's view of `ZSTD_DCtx` matches the linked zstd (checked once per process).
 static SUPPORTED: Lazy<bool> = Lazy::new(|| {
@@ -244,6 +245,15 @@ pub fn load(d: &mut DCtx, r: &mut StateReader<'_>) -> Result<()> {
             Err(Error::state(format!("invalid zstd decoder state: '{name}' is out of range or inconsistent")))
         }
         E_MODE => Err(Error::state("the zstd context cannot take a saved state (unexpected mode)")),
+        E_WINDOW => {
+            let (name, need) = match bad {
+                b if (0..NFIELDS as c_int).contains(&b) => (FIELD_NAMES[b as usize], s.field[b as usize]),
+                _ => ("unknown field", 0),
+            };
+            Err(Error::memlimit(format!(
+                "the saved zstd decoder's {name} ({need} bytes) exceeds this decoder's window limit (raise CODEC_PARAM_ZSTD_WINDOW_LOG_MAX before restoring)"
+            )))
+        }
         code => Err(shim_error(code)),
     }
 }

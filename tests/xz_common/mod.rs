@@ -229,3 +229,18 @@ pub fn xz_available() -> bool {
 }
 
 pub const LEVEL: i32 = CODEC_PARAM_LEVEL;
+
+/// `xz` with the LZMA2 dictionary byte of its first block header rewritten to `b` (and the
+/// header's CRC32 fixed): the same data declaring another dictionary size (37: 1.5 GiB,
+/// 40: 4 GiB - 1). Needs a single-filter header without sizes (liblzma's single-threaded
+/// encoder).
+pub fn with_dict_byte(xz: &[u8], b: u8) -> Vec<u8> {
+    let mut v = xz.to_vec();
+    let size = (v[12] as usize + 1) * 4;
+    assert_eq!(v[13], 0, "single filter, no sizes");
+    assert_eq!(&v[14..16], &[0x21, 0x01]);
+    v[16] = b;
+    let c = crc32fast::hash(&v[12..12 + size - 4]);
+    v[12 + size - 4..12 + size].copy_from_slice(&c.to_le_bytes());
+    v
+}
