@@ -15,7 +15,7 @@ use std::sync::Arc;
 
 use super::sys::{self, BlockStream};
 use super::window::{self, History, WINDOW};
-use super::PAGE_SIZE_DEFAULT;
+use super::{decoded_max, PAGE_SIZE_DEFAULT};
 use crate::abi::*;
 use crate::core::{Action, DecoderCore, EncoderCore, Status, Step};
 use crate::dict::Dict;
@@ -37,11 +37,6 @@ fn check_width(v: i64) -> Result<u8> {
             "CODEC_PARAM_LZ4BLOCKS_PREFIX_WIDTH = {v}: the prefix width must be 0, 1, 2 or 4"
         ))),
     }
-}
-
-/// Largest decoded size of an LZ4 block of `csize` bytes (each byte yields at most 255).
-fn decoded_max(csize: usize) -> usize {
-    csize.saturating_mul(255).saturating_add(64)
 }
 
 pub struct Lz4BlocksEncoder {

@@ -121,8 +121,9 @@ const ROUND_MIN: usize = 256 << 10;
 
 /// Compressed size of a batch of blocks that makes one task.
 const BATCH: usize = 256 << 10;
-/// Output room of a batch: tiny blocks each need up to the frame's block maximum, so a batch
-/// also ends at this much (plus one block), which bounds memory for hostile frames.
+/// Output room of a batch: each compressed block needs what it can decode to (`block_room`: at
+/// most the frame's block maximum, at most 255 bytes per compressed byte), so a batch also ends
+/// at this much (plus one block), which bounds memory for hostile frames.
 const BATCH_OUT: usize = 1 << 20;
 
 /// Parallel decoding of frames with independent blocks, two ways.
@@ -160,7 +161,7 @@ struct ParDec {
     /// Gathered input: complete blocks in `gbuf[..gdone]`, then part of the next block.
     gbuf: Vec<u8>,
     gdone: usize,
-    /// Output room the complete blocks of `gbuf` need (a block's stored size, or the maximum).
+    /// Output room the complete blocks of `gbuf` need (`FrameDesc::block_room`).
     gcap: usize,
     /// The next header is not a data block: leave it to the sequential code.
     stop: bool,
@@ -231,7 +232,7 @@ fn decode_independent(desc: &FrameDesc, raw: &[u8], tail: &[u8], out: &mut [u8])
         out[..size].copy_from_slice(body);
         return Ok(size);
     }
-    sys::decompress_with_dict(body, &mut out[..desc.block_max()], tail)
+    sys::decompress_with_dict(body, &mut out[..desc.block_room(hdr)], tail)
         .ok_or_else(|| Error::corrupt(format!("corrupt LZ4 block ({size} bytes)")).at(0))
 }
 
@@ -255,14 +256,13 @@ fn check_block(desc: &FrameDesc, size: usize, data: &[u8], at: i64) -> Result<()
 fn decode_batch(desc: FrameDesc, raw: &[u8], dict: Option<Arc<Dict>>, use_dict: bool, mut data: Vec<u8>) -> BatchOut {
     let tail = dict_tail(&dict, use_dict);
     let bc = 4 * desc.block_checksum() as usize;
-    // Output room: each block's stored size, or the frame's block maximum.
+    // Output room: what each block can decode to.
     let mut cap = 0;
     let mut p = 0;
     while p < raw.len() {
         let hdr = u32::from_le_bytes(raw[p..p + 4].try_into().unwrap());
-        let size = (hdr & 0x7FFF_FFFF) as usize;
-        cap += if hdr & 0x8000_0000 != 0 { size } else { desc.block_max() };
-        p += 4 + size + bc;
+        cap += desc.block_room(hdr);
+        p += 4 + (hdr & 0x7FFF_FFFF) as usize + bc;
     }
     if data.len() < cap {
         if data.try_reserve_exact(cap - data.len()).is_err() {
@@ -469,7 +469,7 @@ impl Lz4FrameDecoder {
                 break;
             }
             self.par.gdone = self.par.gbuf.len();
-            self.par.gcap += if hdr & 0x8000_0000 != 0 { size } else { block_max };
+            self.par.gcap += self.desc.block_room(hdr);
             if self.par.gdone >= BATCH || self.par.gcap >= BATCH_OUT {
                 self.par_submit(base + *r as u64);
             }
@@ -1247,5 +1247,39 @@ mod tests {
         d.xxh = real;
         d.xxh.reserved = 1;
         assert!(reload(&d).is_err(), "reserved word");
+    }
+
+    /// The pipeline gives a compressed block the output room its bytes can decode to, not the
+    /// frame's block maximum: 400 one-byte blocks of a 4 MiB-block frame, with the input split
+    /// inside a block (so that they are gathered into batches), get 319 bytes each, in one batch
+    /// (they took a 4 MiB batch each, up to two per thread in flight).
+    #[test]
+    fn parallel_batches_size_blocks_by_their_compressed_length() {
+        let mut f = vec![0x04, 0x22, 0x4D, 0x18, 0x60, 0x70];
+        f.push(((sys::xxh32(&f[4..6], 0) >> 8) & 0xFF) as u8);
+        for _ in 0..400 {
+            // A compressed block of one byte: a token without literals, decoding to nothing.
+            f.extend_from_slice(&1u32.to_le_bytes());
+            f.push(0);
+        }
+        f.extend_from_slice(&[0; 4]);
+        let mut d = Lz4FrameDecoder::new();
+        d.set_param(CODEC_PARAM_THREADS, 4).unwrap();
+        let mut out = vec![0u8; 4096];
+        let s = d.decode(&f[..9], &mut out);
+        assert!(s.result.is_ok() && s.read == 9 && d.par.gbuf.len() == 2);
+        assert_eq!(d.desc.block_room(1), 319);
+        let mut r = 0;
+        d.par_gather(&f[9..], &mut r, 9).unwrap();
+        assert!(!d.par.inflight.is_empty());
+        let held: usize = d
+            .par
+            .inflight
+            .iter()
+            .map(|b| pool::wait_front(b.task.clone(), std::iter::empty()).unwrap().data.capacity())
+            .sum();
+        assert!(held <= 400 * 319, "{held} bytes of output room for 400 one-byte blocks");
+        let s = d.decode(&f[9 + r..], &mut out);
+        assert!(s.result.unwrap() == Status::FrameEnd && s.written == 0 && 9 + r + s.read == f.len());
     }
 }

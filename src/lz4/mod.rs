@@ -26,6 +26,11 @@ use crate::dict::Dict;
 use crate::error::{Error, Result};
 use crate::formats::is_skippable_magic;
 
+/// Largest decoded size of an LZ4 block of `csize` bytes (each byte yields at most 255).
+pub(crate) fn decoded_max(csize: usize) -> usize {
+    csize.saturating_mul(255).saturating_add(64)
+}
+
 /// LZ4 frame magic number.
 pub(crate) const MAGIC: u32 = 0x184D_2204;
 /// The legacy format of `lz4 -l`, which LZ4F does not decode either.
@@ -114,6 +119,16 @@ impl FrameDesc {
     }
     pub fn block_max(&self) -> usize {
         BLOCK_SIZES[(((self.bd >> 4) & 7) as usize).clamp(4, 7) - 4]
+    }
+    /// Output room of a block with size field `hdr` (at most the block maximum): a stored
+    /// block's size, or the most its compressed bytes decode to.
+    pub fn block_room(&self, hdr: u32) -> usize {
+        let size = (hdr & 0x7FFF_FFFF) as usize;
+        if hdr & 0x8000_0000 != 0 {
+            size
+        } else {
+            self.block_max().min(decoded_max(size))
+        }
     }
 
     /// Check FLG and BD; the fields a frame without those flags lacks must be 0.

@@ -6,7 +6,7 @@ use std::sync::Arc;
 
 use super::check::{check_size, crc32, Check, Sha256};
 use super::filters::{FilterSpec, Filters};
-use super::lzma::window_size;
+use super::lzma::{window_alloc_max, window_size};
 use super::payload::{decode_props, PStatus, Payload};
 use crate::abi::*;
 use crate::core::{DecoderCore, Status, Step};
@@ -198,8 +198,7 @@ pub struct XzDecoder {
 /// Largest block (compressed or uncompressed size) decoded in parallel; larger ones are
 /// decoded sequentially, in order, like blocks whose headers lack sizes.
 const PAR_BLOCK_MAX: u64 = 128 << 20;
-/// Most compressed plus uncompressed bytes in flight: the memory limit, within these bounds.
-const PAR_BUDGET_MIN: u64 = 32 << 20;
+/// Most memory the blocks in flight may commit (`par_cost`): the memory limit, or this if lower.
 const PAR_BUDGET_MAX: u64 = 512 << 20;
 
 /// Parallel decoding of .xz blocks. At a block boundary, blocks whose headers record both
@@ -208,12 +207,15 @@ const PAR_BUDGET_MAX: u64 = 512 << 20;
 /// header checks, LZMA2, filters, the block's check), into a buffer of the declared size (plus
 /// one byte, where the sequential decoder also reports a block longer than declared). Results
 /// are delivered in order; a block's index record is added when its output has been delivered,
-/// so the index is verified as in the sequential path. A header without sizes, an oversized
-/// block or the index stops gathering; once everything before it is delivered the sequential
-/// code continues from there. So does a block that is not complete in the input: it is
-/// decoded sequentially as its bytes arrive, so output never waits for input that may not
-/// come (a truncated stream yields the same output as sequentially). A failed block delivers
-/// the output it decoded, then its error.
+/// so the index is verified as in the sequential path. The memory the blocks in flight and the
+/// block being delivered commit (`par_cost`) stays within the memory limit (or
+/// `PAR_BUDGET_MAX`): a block that does not fit waits for earlier ones to be delivered. A
+/// header without sizes or that the sequential code refuses, an oversized block, a block that
+/// does not fit even alone, or the index stops gathering; once everything before it is
+/// delivered the sequential code continues from there. So does a block that is not complete
+/// in the input: it is decoded sequentially as its bytes arrive, so output never waits for
+/// input that may not come (a truncated stream yields the same output as sequentially). A
+/// failed block delivers the output it decoded, then its error.
 ///
 /// Between calls the sequential fields describe the state before the block being delivered.
 /// Marshal re-decodes that block sequentially up to the output already delivered (at most one
@@ -222,7 +224,7 @@ const PAR_BUDGET_MAX: u64 = 512 << 20;
 struct Par {
     inflight: VecDeque<XzBlock>,
     cur: Option<XzCur>,
-    /// Bytes in flight (compressed + declared uncompressed).
+    /// Memory committed by the blocks in flight and the block being delivered (`par_cost`).
     budget: u64,
     stop: bool,
     /// The header that stopped gathering is next in the input, for the sequential code.
@@ -248,24 +250,35 @@ struct BlockOut {
 struct XzCur {
     raw: Arc<Vec<u8>>,
     abs: u64,
+    cost: u64,
     data: Vec<u8>,
     done: usize,
     record: Option<(u64, u64)>,
     err: Option<Error>,
 }
 
-/// Sizes recorded in a complete block header, `None` when absent or when the header does not
-/// parse (the sequential code then reports what is wrong with it).
-fn header_sizes(h: &[u8]) -> Option<(u64, u64)> {
-    let size = h.len();
-    let stored = u32::from_le_bytes(h[size - 4..].try_into().unwrap());
-    if crc32(&h[..size - 4]) != stored || h[1] & 0xC0 != 0xC0 {
-        return None;
-    }
-    let mut p = 2;
-    let comp = vli_read(&h[..size - 4], &mut p).ok()?;
-    let unc = vli_read(&h[..size - 4], &mut p).ok()?;
-    (comp > 0 && comp <= PAR_BLOCK_MAX && unc <= PAR_BLOCK_MAX).then_some((comp, unc))
+/// A complete block header that the sequential code accepts and that records both sizes, up to
+/// `PAR_BLOCK_MAX`: its (compressed, uncompressed) sizes and LZMA2 dictionary size. `None`
+/// otherwise (the sequential code then reports what is wrong with it).
+fn par_header(h: &[u8], memlimit: u64) -> Option<(u64, u64, u64)> {
+    let b = XzDecoder::parse_block_header(h, 0, memlimit).ok()?;
+    let (comp, unc) = (b.comp_decl?, b.unc_decl?);
+    (comp <= PAR_BLOCK_MAX && unc <= PAR_BLOCK_MAX).then_some((comp, unc, b.dict))
+}
+
+/// The most memory decoding a block in parallel commits: a copy of the block (`raw` bytes), its
+/// output buffer (`unc + 1` bytes) and the window the task's decoder grows while at most that
+/// output (plus the x86 filter's 16 held bytes) passes through it.
+fn par_cost(raw: u64, unc: u64, dict: u64) -> u64 {
+    raw + unc + 1 + window_alloc_max(dict, unc + 1 + 16)
+}
+
+/// The fields of a block header.
+struct BlockHeader {
+    comp_decl: Option<u64>,
+    unc_decl: Option<u64>,
+    chain: Vec<FilterSpec>,
+    dict: u64,
 }
 
 fn corrupt(msg: impl Into<String>) -> Error {
@@ -402,35 +415,40 @@ impl XzDecoder {
     fn par_gather(&mut self, src: &[u8], r: &mut usize, base: u64) {
         let limit = 2 * self.threads;
         let csize = check_size(self.flags[1] & 15);
-        let budget = self.memlimit.clamp(PAR_BUDGET_MIN, PAR_BUDGET_MAX);
-        while !self.par.stop && self.par.inflight.len() < limit && self.par.budget < budget {
+        let budget = self.memlimit.min(PAR_BUDGET_MAX);
+        while !self.par.stop && self.par.inflight.len() < limit {
             let rest = &src[*r..];
             let block = match rest.first() {
                 None => break,
                 Some(0) => None,
                 Some(&b) => {
                     let hsize = (b as usize + 1) * 4;
-                    rest.get(..hsize)
-                        .and_then(header_sizes)
-                        .and_then(|(comp, _)| rest.get(..hsize + (comp as usize).next_multiple_of(4) + csize))
+                    rest.get(..hsize).and_then(|h| par_header(h, self.memlimit)).and_then(|(comp, unc, dict)| {
+                        let raw = rest.get(..hsize + (comp as usize).next_multiple_of(4) + csize)?;
+                        Some((raw, unc, par_cost(raw.len() as u64, unc, dict)))
+                    })
                 }
             };
-            let Some(block) = block else {
-                // The index, a header without sizes, or a block not complete in this input:
-                // the sequential code decodes it (streaming, as it always does).
+            let Some((block, unc, cost)) = block.filter(|b| b.2 <= budget) else {
+                // The index, a header without sizes (or that the sequential code refuses), a
+                // block not complete in this input or too large for the memory limit: the
+                // sequential code decodes it (streaming, as it always does).
                 self.par.stop = true;
                 break;
             };
+            if self.par.budget + cost > budget {
+                // It fits once earlier blocks are delivered.
+                break;
+            }
             *r += block.len();
-            self.par_submit(block.to_vec(), base + *r as u64);
+            self.par_submit(block.to_vec(), unc, cost, base + *r as u64);
         }
     }
 
-    /// Submit a complete block; `end` is the input position just after it.
-    fn par_submit(&mut self, raw: Vec<u8>, end: u64) {
+    /// Submit a complete block of `unc` bytes declared that commits `cost` bytes (`par_cost`);
+    /// `end` is the input position just after it.
+    fn par_submit(&mut self, raw: Vec<u8>, unc: u64, cost: u64, end: u64) {
         let raw = Arc::new(raw);
-        let hsize = (raw[0] as usize + 1) * 4;
-        let (_, unc) = header_sizes(&raw[..hsize]).expect("checked when gathered");
         // A decoder for this block alone, numbered as the sequential one would number it.
         let mut d = XzDecoder::new(Kind::Xz);
         d.memlimit = self.memlimit;
@@ -442,7 +460,6 @@ impl XzDecoder {
         if self.lease.is_none() {
             self.lease = Some(Lease::new(self.threads));
         }
-        let cost = raw.len() as u64 + unc;
         self.par.budget += cost;
         let abs = end - raw.len() as u64;
         self.par.inflight.push_back(XzBlock { task, raw, abs, cost });
@@ -453,15 +470,21 @@ impl XzDecoder {
     fn par_deliver(&mut self, dst: &mut [u8], w: &mut usize, base: u64) -> Result<Option<bool>> {
         if self.par.cur.is_none() {
             let Some(b) = self.par.inflight.pop_front() else { return Ok(None) };
-            self.par.budget -= b.cost;
             let res = pool::wait_front(b.task, self.par.inflight.iter().map(|x| &x.task))?;
             let out = pool::unwrap_or_clone_with(res, |o: &BlockOut| BlockOut {
                 data: o.data.clone(),
                 record: o.record,
                 err: o.err.clone(),
             });
-            self.par.cur =
-                Some(XzCur { raw: b.raw, abs: b.abs, data: out.data, done: 0, record: out.record, err: out.err });
+            self.par.cur = Some(XzCur {
+                raw: b.raw,
+                abs: b.abs,
+                cost: b.cost,
+                data: out.data,
+                done: 0,
+                record: out.record,
+                err: out.err,
+            });
         }
         let c = self.par.cur.as_mut().expect("current block");
         let n = (c.data.len() - c.done).min(dst.len() - *w);
@@ -472,6 +495,7 @@ impl XzDecoder {
             return Ok(Some(true));
         }
         let c = self.par.cur.take().expect("current block");
+        self.par.budget -= c.cost;
         if let Some(mut e) = c.err {
             let shift = c.abs as i64 - base as i64;
             e.at = e.at.map(|a| a + shift);
@@ -551,13 +575,13 @@ impl XzDecoder {
         Filters::new(&chain)
     }
 
-    /// Parse a complete block header in `hdr` and set up the block.
-    fn start_block(&mut self) -> Result<()> {
-        let h = &self.hdr;
+    /// Parse and check a complete block header (block `count + 1`), the dictionary against
+    /// `memlimit`; allocates nothing sized by the header.
+    fn parse_block_header(h: &[u8], count: u64, memlimit: u64) -> Result<BlockHeader> {
         let size = h.len();
         let stored = u32::from_le_bytes(h[size - 4..].try_into().unwrap());
         if crc32(&h[..size - 4]) != stored {
-            return Err(corrupt(format!("block {} header CRC32 mismatch", self.blocks.count.wrapping_add(1))));
+            return Err(corrupt(format!("block {} header CRC32 mismatch", count.wrapping_add(1))));
         }
         let flags = h[1];
         if flags & 0x3C != 0 {
@@ -629,14 +653,20 @@ impl XzDecoder {
         }
         let dict = dict.expect("last filter is LZMA2");
         let need = window_size(dict);
-        if need > self.memlimit {
-            return Err(memlimit_error("xz block", need, self.memlimit));
+        if need > memlimit {
+            return Err(memlimit_error("xz block", need, memlimit));
         }
-        let filters = Filters::new(&chain)?;
-        self.payload = Some(Payload::lzma2(dict, None, filters)?);
-        self.header_size = size as u32;
-        self.comp_decl = comp_decl;
-        self.unc_decl = unc_decl;
+        Ok(BlockHeader { comp_decl, unc_decl, chain, dict })
+    }
+
+    /// Parse a complete block header in `hdr` and set up the block.
+    fn start_block(&mut self) -> Result<()> {
+        let b = Self::parse_block_header(&self.hdr, self.blocks.count, self.memlimit)?;
+        let filters = Filters::new(&b.chain)?;
+        self.payload = Some(Payload::lzma2(b.dict, None, filters)?);
+        self.header_size = self.hdr.len() as u32;
+        self.comp_decl = b.comp_decl;
+        self.unc_decl = b.unc_decl;
         self.comp = 0;
         self.unc = 0;
         self.check = Check::new(self.flags[1] & 15);
@@ -1383,6 +1413,86 @@ mod tests {
         reload(&d).expect("the largest count loads");
         d.blocks.count = VLI_MAX + 1;
         assert!(reload(&d).is_err());
+    }
+
+    /// Decode `c` with `threads` and `memlimit` in calls of 50,000 bytes of output; also the most
+    /// blocks in flight (or being delivered) after a call, and the most bytes they held: their
+    /// input and their output buffers, waited for.
+    fn par_decode(c: &[u8], threads: i64, memlimit: u64) -> (Vec<u8>, usize, u64) {
+        let mut d = XzDecoder::new(Kind::Xz);
+        d.set_param(CODEC_PARAM_THREADS, threads).unwrap();
+        d.memlimit = memlimit;
+        let (mut out, mut buf, mut r) = (Vec::new(), vec![0u8; 50_000], 0);
+        let (mut most, mut held) = (0, 0);
+        loop {
+            let s = d.decode(&c[r..], &mut buf);
+            r += s.read;
+            out.extend_from_slice(&buf[..s.written]);
+            s.result.unwrap();
+            let cur = d.par.cur.as_ref().map_or(0, |c| c.raw.len() + c.data.capacity());
+            let inflight = d.par.inflight.iter().map(|b| {
+                let o = pool::wait_front(b.task.clone(), std::iter::empty()).unwrap();
+                b.raw.len() + o.data.capacity()
+            });
+            held = held.max((cur + inflight.sum::<usize>()) as u64);
+            most = most.max(d.par.inflight.len() + d.par.cur.is_some() as usize);
+            if r == c.len() && s.written == 0 {
+                return (out, most, held);
+            }
+        }
+    }
+
+    /// The blocks decoded in parallel commit at most the memory limit: a block whose header
+    /// declares more output than fits is decoded sequentially, never allocated for on the
+    /// strength of its header; blocks that fit are in flight as far as the limit allows.
+    #[test]
+    fn parallel_blocks_fit_the_memory_limit() {
+        // A stream header, then a block whose header declares 128 MiB and holds only the LZMA2
+        // end marker.
+        let mut s = XZ_MAGIC.to_vec();
+        s.extend_from_slice(&[0, 0]);
+        s.extend_from_slice(&crc32(&[0, 0]).to_le_bytes());
+        let h = [3, 0xC0, 1, 0x80, 0x80, 0x80, 0x40, 0x21, 1, 0, 0, 0];
+        s.extend_from_slice(&h);
+        s.extend_from_slice(&crc32(&h).to_le_bytes());
+        s.extend_from_slice(&[0, 0, 0, 0]);
+        let mut out = vec![0u8; 1 << 16];
+        let mut errs = Vec::new();
+        for threads in [1, 2] {
+            let mut d = XzDecoder::new(Kind::Xz);
+            d.set_param(CODEC_PARAM_THREADS, threads).unwrap();
+            d.memlimit = 1 << 20;
+            let e = d.decode(&s, &mut out).result.unwrap_err();
+            errs.push((e.kind, e.msg, e.at));
+        }
+        assert_eq!(errs[0].0, crate::error::ErrorKind::Corrupt);
+        assert_eq!(errs[0], errs[1]);
+        // At that block, nothing is submitted: the sequential code takes it.
+        let mut d = XzDecoder::new(Kind::Xz);
+        d.set_param(CODEC_PARAM_THREADS, 2).unwrap();
+        d.memlimit = 1 << 20;
+        assert!(d.decode(&s[..12], &mut out).result.is_ok() && d.st == St::BlockStart);
+        let mut r = 0;
+        d.par_gather(&s[12..], &mut r, 12);
+        assert!(r == 0 && d.par.inflight.is_empty() && d.par.stop, "a 128 MiB block went in flight");
+
+        // Blocks of 100,000 bytes (about 10,000 compressed): with a limit of 400,000 bytes, two
+        // or three at a time; with the default limit, as many as the threads allow.
+        let mut e = crate::stream::Encoder::new(crate::formats::Format::Xz).unwrap();
+        e.set_param(CODEC_PARAM_THREADS, 2).unwrap();
+        e.set_param(CODEC_PARAM_XZ_BLOCK_SIZE, 100_000).unwrap();
+        e.set_param(CODEC_PARAM_XZ_DICT_SIZE, 4096).unwrap();
+        let data: Vec<u8> =
+            (0..1_000_000u32).map(|j| ((j / 7) % 13 * 19) as u8 ^ (j.wrapping_mul(2654435761) >> 29) as u8).collect();
+        let mut z = vec![0u8; 2 << 20];
+        let st = e.encode(&data, &mut z, crate::core::Action::Finish);
+        assert_eq!(st.result.unwrap(), Status::Ok);
+        z.truncate(st.written);
+        assert!(z.len() < 500_000, "compressed to {}", z.len());
+        let (o, most, held) = par_decode(&z, 2, 400_000);
+        assert!(o == data && most >= 2 && held <= 400_000, "limit 400,000: {most} blocks, {held} bytes");
+        let (o, most, _) = par_decode(&z, 2, DEFAULT_MEMLIMIT);
+        assert!(o == data && most >= 4, "default limit: {most} blocks");
     }
 
     /// The thread count is written only when above 1; an explicit 1 would be a second

@@ -40,6 +40,12 @@ pub(crate) fn window_size(dict_size: u64) -> u64 {
     (dict_size.max(4096) + 15) & !15
 }
 
+/// Most bytes the window for `dict_size` allocates while at most `n` bytes pass through it: it
+/// starts at `WINDOW_START` and doubles only once full (or reaches its size).
+pub(crate) fn window_alloc_max(dict_size: u64, n: u64) -> u64 {
+    window_size(dict_size).min((WINDOW_START as u64).max(n.saturating_mul(2)))
+}
+
 impl Window {
     pub fn new(dict_size: u64) -> Window {
         Window {
