@@ -1134,6 +1134,8 @@ codec_status codec_frame_info(codec_format fmt,
 /**
  * The compressed size of the complete frame (zstd, LZ4 frame) or stream (xz) at the start of
  * `src[0..len)`, in `*size`. `CODEC_E_TRUNCATED` when it is not complete within `len` bytes.
+ * An xz stream is measured by decoding it (output discarded) under the default memory limit
+ * (256 MiB): one whose dictionary exceeds it gives `CODEC_E_MEMLIMIT`.
  * Thread safety: any thread.
  */
 codec_status codec_frame_size(codec_format fmt, const uint8_t *src, size_t len, uint64_t *size);

@@ -27,6 +27,10 @@ fn memory_limits() {
     assert!(o.out.is_empty());
     // liblzma agrees that the stream itself is fine.
     assert!(liblzma_simple(Format::Xz, &huge).1);
+    // Measuring a stream decodes it, under the default limit too (the input is untrusted).
+    assert_eq!(codec::formats::frame_size(Format::Xz, &small).unwrap(), small.len() as u64);
+    let e = codec::formats::frame_size(Format::Xz, &huge).unwrap_err();
+    assert_eq!(e.kind, ErrorKind::MemLimit, "{}", e.msg);
 
     let before = rss_kib();
     let o = decode(Format::Xz, &[(CODEC_PARAM_MEMLIMIT, 2 << 30)], &huge);

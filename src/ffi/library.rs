@@ -218,6 +218,8 @@ pub unsafe extern "C" fn codec_frame_info(
 
 /// The compressed size of the complete frame (zstd, LZ4 frame) or stream (xz) at the start of
 /// `src[0..len)`, in `*size`. `CODEC_E_TRUNCATED` when it is not complete within `len` bytes.
+/// An xz stream is measured by decoding it (output discarded) under the default memory limit
+/// (256 MiB): one whose dictionary exceeds it gives `CODEC_E_MEMLIMIT`.
 /// Thread safety: any thread.
 #[no_mangle]
 pub unsafe extern "C" fn codec_frame_size(

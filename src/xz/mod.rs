@@ -138,6 +138,8 @@ pub fn frame_info(f: Format, src: &[u8]) -> Result<codec_frame_header> {
 
 /// Size of the complete .xz stream (with its stream padding) at the start of `src`, found by
 /// decoding it (output discarded), since single-threaded xz blocks do not record their size.
+/// The decoding has the default memory limit: `src` is untrusted, and a header may declare a
+/// 4 GiB dictionary that the window would grow into.
 pub fn frame_size(f: Format, src: &[u8]) -> Result<u64> {
     if f != Format::Xz {
         return Err(Error::unsupported(format!(
@@ -147,7 +149,6 @@ pub fn frame_size(f: Format, src: &[u8]) -> Result<u64> {
     }
     use crate::core::{DecoderCore, Status};
     let mut d = XzDecoder::new(Kind::Xz);
-    d.set_param(CODEC_PARAM_MEMLIMIT, i64::MAX)?;
     let mut scratch = vec![0u8; 1 << 16];
     let mut read = 0;
     loop {
