@@ -92,6 +92,49 @@ static void test_zstd_window_bomb(void) {
 
 /* Rewrite the LZMA2 dictionary byte of an .xz stream's first block header (single filter, no
  * sizes, as liblzma writes at level 0) and fix the header's CRC32. */
+/* A marshalled state is untrusted input, so it does not carry its decoder's limits:
+ * codec_decoder_unmarshal restores with the defaults, codec_decoder_restore with those of a
+ * decoder the caller configured. Before, a state saved with window log max 31 let a 10-byte
+ * frame reserve 2 GiB. */
+static void test_state_limits(void) {
+    unsigned char bomb[32], small[32], state[4096];
+    size_t nb = zstd_window_frame(bomb, 21), ns = zstd_window_frame(small, 10), len = 0;
+    codec_decoder *d, *r;
+    buf_t out = {0};
+    unsigned long before;
+
+    CHECK_ST(codec_decoder_new(CODEC_FORMAT_ZSTD, &d), CODEC_OK);
+    CHECK_ST(codec_decoder_set_param(d, CODEC_PARAM_ZSTD_WINDOW_LOG_MAX, 31), CODEC_OK);
+    CHECK_ST(codec_decoder_marshal(d, state, sizeof state, &len), CODEC_OK);
+    codec_decoder_free(d);
+
+    before = proc_status_kib("VmPeak");
+    CHECK_ST(codec_decoder_unmarshal(state, len, NULL, &r), CODEC_OK);
+    CHECK_ST(dec_all(r, bomb, nb, 0, 0, &out), CODEC_E_MEMLIMIT);
+    CHECK(strstr(codec_decoder_last_error(r), "WINDOW_LOG_MAX") != NULL);
+    CHECK(out.len == 0);
+    CHECK(proc_status_kib("VmPeak") - before < SMALL_KIB);
+    codec_decoder_free(r);
+
+    /* restore keeps the receiver's limit (here lower than the saved one) */
+    CHECK_ST(codec_decoder_new(CODEC_FORMAT_ZSTD, &r), CODEC_OK);
+    CHECK_ST(codec_decoder_set_param(r, CODEC_PARAM_ZSTD_WINDOW_LOG_MAX, 20), CODEC_OK);
+    CHECK_ST(codec_decoder_restore(r, state, len), CODEC_OK);
+    CHECK_ST(dec_all(r, bomb, nb, 0, 0, &out), CODEC_E_MEMLIMIT);
+    CHECK(proc_status_kib("VmPeak") - before < SMALL_KIB);
+    /* only into a fresh (or reset) decoder; a failed restore changes nothing */
+    CHECK_ST(codec_decoder_restore(r, state, len), CODEC_E_SEQUENCE);
+    CHECK_ST(codec_decoder_reset(r), CODEC_OK);
+    CHECK_ST(codec_decoder_restore(r, state, len - 1), CODEC_E_STATE);
+    CHECK_ST(codec_decoder_restore(r, state, len), CODEC_OK);
+    out.len = 0;
+    CHECK_ST(dec_all(r, small, ns, 0, 0, &out), CODEC_OK);
+    CHECK(out.len == 5 && mem_eq(out.p, "hello", 5));
+    codec_decoder_free(r);
+    CHECK_ST(codec_decoder_restore(NULL, state, len), CODEC_E_NULL);
+    buf_free(&out);
+}
+
 static int xz_set_dict_byte(unsigned char *x, size_t n, unsigned char b) {
     size_t hsize;
     if (n < 24) return 0;
@@ -348,6 +391,7 @@ static void test_one_shot_lying_sizes(void) {
 
 int main(void) {
     test_zstd_window_bomb();
+    test_state_limits();
     test_xz_dictionary_bomb();
     test_lzma_dictionary_bomb();
     test_lzma2_dictionary_param();
