@@ -277,7 +277,9 @@ fn hostile_states() {
                 match try_state(&reseal(&blob, &p), None, rest) {
                     Ok(()) => loaded += 1,
                     Err(k) => {
-                        assert_eq!(k, ErrorKind::State, "{f:?} payload flip {i}");
+                        // A flip that makes the window larger than the (default) memory limit of
+                        // the restoring decoder is refused as over the limit, not as corrupt.
+                        assert!(matches!(k, ErrorKind::State | ErrorKind::MemLimit), "{f:?} payload flip {i}: {k:?}");
                         refused += 1;
                     }
                 }
@@ -315,7 +317,7 @@ fn hostile_states() {
             p[i] ^= 1 << r.below(8);
         }
         if let Err(k) = try_state(&reseal(&blob, &p), None, &comp[used..]) {
-            assert_eq!(k, ErrorKind::State);
+            assert!(matches!(k, ErrorKind::State | ErrorKind::MemLimit), "{k:?}");
         }
         let mut b = blob.clone();
         let i = r.below(b.len());
