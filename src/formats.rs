@@ -102,14 +102,14 @@ pub(crate) fn unmarshal_decoder(
     fmt: Format,
     r: &mut StateReader<'_>,
     dict: Option<Arc<Dict>>,
-    limits: crate::stream::Limits,
+    limits: &crate::stream::Limits,
 ) -> Result<Box<dyn DecoderCore>> {
     match fmt {
-        Format::Zstd => Ok(Box::new(crate::zstd::ZstdDecoder::unmarshal(r, dict, limits.window_log_max)?)),
+        Format::Zstd => Ok(Box::new(crate::zstd::ZstdDecoder::unmarshal(r, dict, limits.zstd_window_log_max())?)),
         Format::Lz4Frame => Ok(Box::new(crate::lz4::Lz4FrameDecoder::unmarshal(r, dict)?)),
         Format::Lz4Blocks => Ok(Box::new(crate::lz4::Lz4BlocksDecoder::unmarshal(r, dict)?)),
         Format::Xz | Format::Lzma2Raw | Format::LzmaAlone => {
-            Ok(Box::new(crate::xz::unmarshal_decoder(fmt, r, dict, limits.memlimit)?))
+            Ok(Box::new(crate::xz::unmarshal_decoder(fmt, r, dict, limits.memlimit())?))
         }
     }
 }

@@ -241,16 +241,13 @@ pub struct Decoder {
     generation: u64,
 }
 
-/// The resource limits a caller set on a decoder (`None`: the format's default). A marshalled
+/// The resource limits a caller set on a decoder: the limit parameters
+/// (`CODEC_PARAM_ZSTD_WINDOW_LOG_MAX`, `CODEC_PARAM_MEMLIMIT`) in the order they were set, the
+/// later of two settings of the same limit winning (unset: the format's default). A marshalled
 /// state is untrusted input, so it never sets them: a restored decoder has the limits of the
 /// decoder it is restored into (see [`Decoder::restore`]).
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
-pub(crate) struct Limits {
-    /// `CODEC_PARAM_ZSTD_WINDOW_LOG_MAX`.
-    pub window_log_max: Option<u32>,
-    /// `CODEC_PARAM_MEMLIMIT` (xz, .lzma, raw LZMA2).
-    pub memlimit: Option<u64>,
-}
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub(crate) struct Limits(Vec<(codec_param, i64)>);
 
 impl Limits {
     fn is_limit(p: codec_param) -> bool {
@@ -258,18 +255,38 @@ impl Limits {
     }
 
     fn note(&mut self, p: codec_param, v: i64) {
-        match p {
-            CODEC_PARAM_ZSTD_WINDOW_LOG_MAX => self.window_log_max = Some(v as u32),
-            CODEC_PARAM_MEMLIMIT => self.memlimit = Some(v as u64),
-            _ => {}
+        if Self::is_limit(p) {
+            self.0.retain(|&(q, _)| q != p);
+            self.0.push((p, v));
         }
     }
 
-    /// The limits as AUTO decoder parameters (applied once the format is detected).
-    fn params(&self) -> impl Iterator<Item = (codec_param, i64)> {
-        let w = self.window_log_max.map(|v| (CODEC_PARAM_ZSTD_WINDOW_LOG_MAX, v as i64));
-        let m = self.memlimit.map(|v| (CODEC_PARAM_MEMLIMIT, v as i64));
-        w.into_iter().chain(m)
+    /// The limits among `params` (an AUTO decoder's, in their order).
+    fn of(params: &[(codec_param, i64)]) -> Limits {
+        let mut l = Limits::default();
+        for &(p, v) in params {
+            l.note(p, v);
+        }
+        l
+    }
+
+    /// xz, .lzma, raw LZMA2: the memory limit.
+    pub fn memlimit(&self) -> Option<u64> {
+        self.0.iter().rev().find(|&&(p, _)| p == CODEC_PARAM_MEMLIMIT).map(|&(_, v)| v as u64)
+    }
+
+    /// zstd: the window log limit, which the memory limit also sets (the later one wins, as
+    /// when the parameters are applied to a zstd decoder in order).
+    pub fn zstd_window_log_max(&self) -> Option<u32> {
+        self.0.last().map(|&(p, v)| match p {
+            CODEC_PARAM_MEMLIMIT => crate::zstd::window_log_for_memlimit(v),
+            _ => v as u32,
+        })
+    }
+
+    /// The limit parameters, in the order they were set.
+    fn params(&self) -> impl Iterator<Item = (codec_param, i64)> + '_ {
+        self.0.iter().copied()
     }
 }
 
@@ -574,7 +591,7 @@ impl Decoder {
             pending_start: 0,
             auto_params: self.auto_params.clone(),
             dict: self.dict.clone(),
-            limits: self.limits,
+            limits: self.limits.clone(),
             started: self.started,
             poison: self.poison.clone(),
             consumed: self.consumed,
@@ -647,7 +664,7 @@ impl Decoder {
     /// format; an AUTO decoder takes any. On error this decoder is unchanged.
     pub fn restore(&mut self, blob: &[u8]) -> Result<()> {
         self.before_first_byte("a state to restore")?;
-        let new = Self::unmarshal_with(blob, self.dict.clone(), self.limits)?;
+        let new = Self::unmarshal_with(blob, self.dict.clone(), self.limits.clone())?;
         if self.requested.is_some() && new.requested != self.requested {
             let name = |f: Option<Format>| f.map_or("auto-detecting", |f| f.name());
             return Err(Error::state(format!(
@@ -662,7 +679,7 @@ impl Decoder {
         Ok(())
     }
 
-    fn unmarshal_with(blob: &[u8], dict: Option<Arc<Dict>>, limits: Limits) -> Result<Decoder> {
+    fn unmarshal_with(blob: &[u8], dict: Option<Arc<Dict>>, mut limits: Limits) -> Result<Decoder> {
         let env = state::open(blob)?;
         let requested = formats::decoder_format(env.format)
             .map_err(|_| Error::state(format!("state names unknown format {}", env.format)))?;
@@ -734,6 +751,10 @@ impl Decoder {
             }
         });
         auto_params.extend(mine);
+        if requested.is_none() {
+            // An AUTO decoder applies its parameters in their order: so do its limits.
+            limits = Limits::of(&auto_params);
+        }
         let started = r.bool("started")?;
         let core = match stage {
             Stage::Decoding(f) => {
@@ -745,7 +766,7 @@ impl Decoder {
                         String::from_utf8_lossy(&formats::state_fingerprint(f))
                     )));
                 }
-                Some(formats::unmarshal_decoder(f, &mut r, dict.clone(), limits)?)
+                Some(formats::unmarshal_decoder(f, &mut r, dict.clone(), &limits)?)
             }
             _ => None,
         };

@@ -166,3 +166,34 @@ fn restore_takes_a_fresh_decoder_of_the_same_format_and_its_dictionary() {
     let rest = run(&mut back, &zd[consumed as usize..]);
     assert!(rest.ok && [first.out, rest.out].concat() == data);
 }
+
+#[test]
+fn the_memory_limit_also_limits_a_restored_zstd_window() {
+    // CODEC_PARAM_MEMLIMIT limits a zstd decoder's window too (to the largest power of two
+    // within it); a restore must apply it the same way, whichever of the two limits was set
+    // last. (Found by decode_auto: a restored AUTO decoder with memlimit 16 MiB got the
+    // default 2^27 window limit instead of 2^24.)
+    let frame = zstd_window_frame(25);
+    for requested in [Some(Format::Zstd), None] {
+        let saved = decoder(requested, &[], None).marshal().unwrap();
+        for (limits, ok) in [
+            (vec![(MEM, 16 << 20)], false),
+            (vec![(MEM, 32 << 20)], true),
+            (vec![(WLM, 24), (MEM, 32 << 20)], true),
+            (vec![(MEM, 32 << 20), (WLM, 24)], false),
+        ] {
+            let mut fresh = decoder(requested, &limits, None);
+            let mut d = decoder(requested, &limits, None);
+            d.restore(&saved).unwrap();
+            assert_eq!(d.limit_params(), limits);
+            for d in [&mut fresh, &mut d] {
+                let o = run(d, &frame);
+                if ok {
+                    assert!(o.ok && o.out == b"x", "{limits:?}: {:?}", o.err);
+                } else {
+                    refused(o);
+                }
+            }
+        }
+    }
+}

@@ -63,6 +63,14 @@ fn magic_error(m: u32) -> Error {
     }
 }
 
+/// The window log limit a memory limit of `v` bytes (> 0) means for zstd: the largest power of
+/// two within it, inside zstd's bounds.
+pub(crate) fn window_log_for_memlimit(v: i64) -> u32 {
+    let (lo, hi) = super::sys::d_bounds(ZSTD_dParameter::ZSTD_d_windowLogMax).unwrap_or((10, 31));
+    let log = 63 - (v.max(1) as u64).leading_zeros();
+    log.clamp(lo as u32, hi as u32)
+}
+
 impl ZstdDecoder {
     pub fn new() -> Result<Self> {
         let mut d = ZstdDecoder {
@@ -320,11 +328,7 @@ impl DecoderCore for ZstdDecoder {
     fn set_param(&mut self, p: codec_param, v: i64) -> Result<()> {
         match p {
             CODEC_PARAM_ZSTD_WINDOW_LOG_MAX => self.set_window_log_max(v as u32),
-            CODEC_PARAM_MEMLIMIT => {
-                let (lo, hi) = super::sys::d_bounds(ZSTD_dParameter::ZSTD_d_windowLogMax).unwrap_or((10, 31));
-                let log = 63 - (v as u64).leading_zeros();
-                self.set_window_log_max(log.clamp(lo as u32, hi as u32))
-            }
+            CODEC_PARAM_MEMLIMIT => self.set_window_log_max(window_log_for_memlimit(v)),
             _ => Err(Error::unsupported("not a zstd decoder parameter")),
         }
     }

@@ -13,6 +13,7 @@ use std::sync::{Arc, Mutex};
 
 use once_cell::sync::OnceCell;
 
+pub(crate) use decoder::window_log_for_memlimit;
 pub use decoder::ZstdDecoder;
 pub use encoder::ZstdEncoder;
 
