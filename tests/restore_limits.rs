@@ -197,3 +197,31 @@ fn the_memory_limit_also_limits_a_restored_zstd_window() {
         }
     }
 }
+
+#[test]
+fn an_xz_state_claiming_a_dictionary_is_refused() {
+    // No xz or .lzma decoder has a dictionary (set_dict and format detection refuse one), so a
+    // state that claims one is not a real state. (Found by the unmarshal target: such a state
+    // loaded, with the dictionary attached, into a decoder no caller could configure.)
+    let dict = Arc::new(Dict::load(&text(5000, 1)).unwrap());
+    for f in [Format::Xz, Format::LzmaAlone] {
+        let z = compress(f, &[(CODEC_PARAM_LEVEL, 1)], &text(20_000, 2));
+        let mut d = decoder(Some(f), &[], None);
+        run(&mut d, &z[..z.len() / 2]);
+        let blob = d.marshal().unwrap();
+        let env = codec::state::open(&blob).unwrap();
+        let forged = codec::state::seal(
+            env.format,
+            env.fingerprint,
+            Some(dict.identity()),
+            env.consumed,
+            env.produced,
+            env.payload,
+        );
+        let e = Decoder::unmarshal(&forged, Some(dict.clone())).unwrap_err();
+        assert_eq!(e.kind, ErrorKind::State, "{f:?}: {}", e.msg);
+        // The same payload without the claim loads.
+        let plain = codec::state::seal(env.format, env.fingerprint, None, env.consumed, env.produced, env.payload);
+        assert!(Decoder::unmarshal(&plain, None).is_ok());
+    }
+}

@@ -50,6 +50,12 @@ pub fn unmarshal_decoder(
     dict: Option<std::sync::Arc<crate::dict::Dict>>,
     memlimit: Option<u64>,
 ) -> Result<XzDecoder> {
+    if dict.is_some() && f != Format::Lzma2Raw {
+        // No xz or .lzma decoder has one (`set_dict` refuses it, as does format detection).
+        return Err(Error::state(
+            "the state of an xz or .lzma decoder claims a dictionary, which those formats cannot use",
+        ));
+    }
     let d = XzDecoder::unmarshal(r, dict, memlimit)?;
     if d.kind() != kind(f) {
         return Err(Error::state("the state's payload belongs to another LZMA format"));
