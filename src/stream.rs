@@ -270,6 +270,27 @@ impl Limits {
         l
     }
 
+    /// Make these the limits among `params` (a saved AUTO decoder's parameters), in place so
+    /// that a decoder restored with the limits it was saved with marshals to the same bytes:
+    /// a limit in both keeps its place in `params` with this value, one only in `params` is
+    /// dropped, one only here is appended.
+    fn impose_on(&self, params: &mut Vec<(codec_param, i64)>) {
+        let mut mine = self.0.clone();
+        params.retain_mut(|(p, v)| {
+            if !Self::is_limit(*p) {
+                return true;
+            }
+            match mine.iter().position(|&(q, _)| q == *p) {
+                Some(i) => {
+                    *v = mine.remove(i).1;
+                    true
+                }
+                None => false,
+            }
+        });
+        params.extend(mine);
+    }
+
     /// xz, .lzma, raw LZMA2: the memory limit.
     pub fn memlimit(&self) -> Option<u64> {
         self.0.iter().rev().find(|&&(p, _)| p == CODEC_PARAM_MEMLIMIT).map(|&(_, v)| v as u64)
@@ -733,27 +754,15 @@ impl Decoder {
             }
             auto_params.push((p, v));
         }
-        // The saved decoder's limits give way to the restoring caller's (in place, so that a
-        // decoder restored with the limits it was saved with marshals to the same bytes).
-        // (An AUTO decoder keeps its parameters here to apply them at detection and after a
-        // reset; a fixed-format decoder's live in its core.)
-        let mut mine: Vec<_> = if requested.is_none() { limits.params().collect() } else { Vec::new() };
-        auto_params.retain_mut(|(p, v)| {
-            if !Limits::is_limit(*p) {
-                return true;
-            }
-            match mine.iter().position(|&(q, _)| q == *p) {
-                Some(i) => {
-                    *v = mine.remove(i).1;
-                    true
-                }
-                None => false,
-            }
-        });
-        auto_params.extend(mine);
+        // The saved decoder's limits give way to the restoring caller's. (An AUTO decoder
+        // keeps its parameters here to apply them at detection and after a reset; a
+        // fixed-format decoder's live in its core, so none of the saved ones is a limit.)
         if requested.is_none() {
+            limits.impose_on(&mut auto_params);
             // An AUTO decoder applies its parameters in their order: so do its limits.
             limits = Limits::of(&auto_params);
+        } else {
+            Limits::default().impose_on(&mut auto_params);
         }
         let started = r.bool("started")?;
         let core = match stage {
