@@ -592,3 +592,42 @@ fn marshal_before_an_oversized_rle_block() {
         }
     }
 }
+
+/// With workers and no job size from the caller, libcodec picks 4 MiB jobs where zstd's own
+/// would be larger (level 3: 8 MiB) and keeps zstd's elsewhere (level 1: 2 MiB); an explicit
+/// job size, 0 included, is the caller's. The output does not depend on the number of workers,
+/// follows parameter changes between frames, and decodes to the input.
+#[test]
+fn workers_get_smaller_jobs_unless_the_caller_chose() {
+    let data = text(13_000_000, 61);
+    let enc = |p: &[(codec_param, i64)]| {
+        let mut e = Encoder::new(Format::Zstd).unwrap();
+        for &(k, v) in p {
+            e.set_param(k, v).unwrap();
+        }
+        encode_all(&mut e, &data)
+    };
+    let chosen = enc(&[(CODEC_PARAM_LEVEL, 3), (CODEC_PARAM_THREADS, 2)]);
+    assert_eq!(chosen, enc(&[(CODEC_PARAM_LEVEL, 3), (CODEC_PARAM_THREADS, 2), (CODEC_PARAM_ZSTD_JOB_SIZE, 4 << 20)]));
+    assert_eq!(chosen, enc(&[(CODEC_PARAM_LEVEL, 3), (CODEC_PARAM_THREADS, 4)]));
+    let zstds = enc(&[(CODEC_PARAM_LEVEL, 3), (CODEC_PARAM_THREADS, 2), (CODEC_PARAM_ZSTD_JOB_SIZE, 0)]);
+    assert_ne!(chosen, zstds, "4 MiB and 8 MiB jobs give the same frame");
+    assert_eq!(zstds, enc(&[(CODEC_PARAM_LEVEL, 3), (CODEC_PARAM_THREADS, 2), (CODEC_PARAM_ZSTD_JOB_SIZE, 8 << 20)]));
+    for blob in [&chosen, &zstds] {
+        let mut out = vec![0u8; data.len()];
+        assert_eq!(decompress(Some(Format::Zstd), blob, &mut out, None).unwrap(), data.len());
+        assert!(out == data);
+    }
+    // Level 1: zstd's 2 MiB jobs stay.
+    let l1 = enc(&[(CODEC_PARAM_LEVEL, 1), (CODEC_PARAM_THREADS, 2)]);
+    assert_eq!(l1, enc(&[(CODEC_PARAM_LEVEL, 1), (CODEC_PARAM_THREADS, 2), (CODEC_PARAM_ZSTD_JOB_SIZE, 0)]));
+    // Between frames: level 3 then level 1 on one encoder, each frame as a fresh encoder's.
+    let mut e = Encoder::new(Format::Zstd).unwrap();
+    e.set_param(CODEC_PARAM_THREADS, 2).unwrap();
+    e.set_param(CODEC_PARAM_LEVEL, 3).unwrap();
+    assert_eq!(encode_all(&mut e, &data), chosen);
+    e.set_param(CODEC_PARAM_LEVEL, 1).unwrap();
+    assert_eq!(encode_all(&mut e, &data), l1);
+    e.set_param(CODEC_PARAM_LEVEL, 3).unwrap();
+    assert_eq!(encode_all(&mut e, &data), chosen);
+}

@@ -62,6 +62,13 @@ impl CCtx {
         // SAFETY: valid context; zstd validates the value.
         check(unsafe { z::ZSTD_CCtx_setParameter(self.ptr.as_ptr(), p, v) }).map(|_| ())
     }
+    /// The value of a parameter as set (0 for most: "chosen from the level").
+    pub fn get_parameter(&self, p: ZSTD_cParameter) -> Result<i32, ZErr> {
+        let mut v = 0;
+        // SAFETY: valid context; `v` is a live int for zstd to write.
+        check(unsafe { z::ZSTD_CCtx_getParameter(self.ptr.as_ptr(), p, &mut v) })?;
+        Ok(v)
+    }
     pub fn set_pledged_src_size(&mut self, n: u64) -> Result<(), ZErr> {
         // SAFETY: valid context.
         check(unsafe { z::ZSTD_CCtx_setPledgedSrcSize(self.ptr.as_ptr(), n as _) }).map(|_| ())
@@ -219,6 +226,14 @@ pub fn d_bounds(p: ZSTD_dParameter) -> Option<(i32, i32)> {
     // SAFETY: pure query.
     let b = unsafe { z::ZSTD_dParam_getBounds(p) };
     check(b.error).ok().map(|_| (b.lowerBound, b.upperBound))
+}
+
+/// Window log and strategy (`ZSTD_strategy` as an int) that `level` chooses for input of
+/// unknown size.
+pub fn level_window_and_strategy(level: i32) -> (u32, i32) {
+    // SAFETY: pure function.
+    let c = unsafe { z::ZSTD_getCParams(level, z::ZSTD_CONTENTSIZE_UNKNOWN as u64, 0) };
+    (c.windowLog, c.strategy as i32)
 }
 
 pub fn compress_bound(n: usize) -> usize {
