@@ -119,6 +119,52 @@ fn main() {
         rows.push(row("control: memory copy, 64 MiB per thread (machine's bandwidth)", 4 * n, &t, &u1, &u));
     }
 
+    // Ceilings: the one-thread work of a row run once on one thread, and twice at once on two
+    // threads (each its own copy of the whole job, sharing nothing but the machine): what two
+    // cores of this machine give that work with no coordination at all.
+    {
+        let lz4p = [(CODEC_PARAM_LEVEL, 1), (CODEC_PARAM_LZ4_BLOCK_SIZE, 4 << 20), (CODEC_PARAM_LZ4_LINKED_BLOCKS, 0)];
+        let zp = [(CODEC_PARAM_LEVEL, 3), (CODEC_PARAM_THREADS, 0)];
+        let comp = encode(Format::Lz4Frame, &lz4p, &all);
+        let outs: Vec<std::sync::Mutex<Vec<u8>>> =
+            (0..2).map(|_| std::sync::Mutex::new(vec![0u8; all.len()])).collect();
+        type Job<'a> = Box<dyn Fn(usize) + Sync + 'a>;
+        let jobs: [(&str, Job); 3] = [
+            (
+                "ceiling: LZ4 compress, level 1, one thread per copy",
+                Box::new(|_| drop(encode(Format::Lz4Frame, &lz4p, &all))),
+            ),
+            (
+                "ceiling: LZ4 decode, one thread per copy",
+                Box::new(|i| {
+                    let mut out = outs[i].lock().unwrap_or_else(|e| e.into_inner());
+                    decode_into(Format::Lz4Frame, 1, &comp, &mut out, OUT_CHUNK)
+                }),
+            ),
+            (
+                "ceiling: zstd compress, level 3, one thread per copy",
+                Box::new(|_| drop(encode(Format::Zstd, &zp, &all))),
+            ),
+        ];
+        for (name, job) in jobs {
+            if !want(name) {
+                continue;
+            }
+            let (mut u1, mut u) = (Usage::new(), Usage::new());
+            let t = common::race(&mut [&mut || u1.run(|| job(0)), &mut || {
+                u.run(|| {
+                    std::thread::scope(|s| {
+                        let j = &job;
+                        s.spawn(move || j(1));
+                        j(0);
+                    })
+                })
+            }]);
+            // Two threads did the work twice.
+            rows.push(row(name, all.len(), &[t[0], t[1] / 2], &u1, &u));
+        }
+    }
+
     // LZ4 frame compression, independent blocks: must be byte-identical.
     for (level, bs, cap) in
         [(1, 4 << 20, usize::MAX), (1, 64 << 10, usize::MAX), (9, 4 << 20, 32 << 20), (9, 64 << 10, 32 << 20)]
@@ -185,29 +231,27 @@ fn main() {
         rows.push(row("xz decode (preset 6, 3 MiB blocks, made by the MT encoder)", xz_data.len(), &t, &u1, &u));
     }
 
-    // zstd workers (zstdmt): nbWorkers 0 against 2, with zstd's default job size (2^(window
-    // log + 2) bytes: 8 MiB at level 3, 16 MiB at level 9) and, at level 9, with 4 MiB jobs
-    // (docs/performance.md: two 16 MiB jobs of unequal cost cap the default at about 1.45x).
-    for (level, job) in [(3, None), (9, None), (9, Some(4 << 20))] {
-        if !want("zstd") {
+    // zstd workers (zstdmt): nbWorkers 0 against 2, with libcodec's job size (4 MiB at these
+    // levels, CODEC_PARAM_ZSTD_JOB_SIZE unset) and with zstd's own (JOB_SIZE 0: 2^(window log
+    // + 2) bytes, 8 MiB at level 3, 16 MiB at level 9; docs/performance.md: two 16 MiB jobs of
+    // unequal cost cap level 9 at about 1.45x). Each row gives its output size against
+    // nbWorkers 0: smaller jobs start with less history.
+    for (level, zstds) in [(3, false), (3, true), (9, false), (9, true)] {
+        if !want("zstd compress") {
             continue;
         }
         let data = &all[..all.len().min(if level > 3 { 32 << 20 } else { usize::MAX })];
         let p0 = vec![(CODEC_PARAM_LEVEL, level), (CODEC_PARAM_THREADS, 0)];
         let mut p2 = vec![(CODEC_PARAM_LEVEL, level), (CODEC_PARAM_THREADS, 2)];
-        let name = match job {
-            None => format!("zstd compress, level {level}, nbWorkers 0 vs 2"),
-            Some(j) => {
-                p2.push((CODEC_PARAM_ZSTD_JOB_SIZE, j));
-                // Smaller jobs start with less history: say what they cost in size.
-                let (a, b) = (encode(Format::Zstd, &p0, data).len(), encode(Format::Zstd, &p2, data).len());
-                format!(
-                    "zstd compress, level {level}, nbWorkers 0 vs 2 with {} MiB jobs (output {:+.2} %)",
-                    j >> 20,
-                    (b as f64 / a as f64 - 1.0) * 100.0
-                )
-            }
-        };
+        if zstds {
+            p2.push((CODEC_PARAM_ZSTD_JOB_SIZE, 0));
+        }
+        let (a, b) = (encode(Format::Zstd, &p0, data).len(), encode(Format::Zstd, &p2, data).len());
+        let name = format!(
+            "zstd compress, level {level}, nbWorkers 0 vs 2, {} (output {:+.2} %)",
+            if zstds { "zstd's own job size" } else { "libcodec's job size" },
+            (b as f64 / a as f64 - 1.0) * 100.0
+        );
         let (mut u1, mut u) = (Usage::new(), Usage::new());
         let t = common::race(&mut [&mut || u1.run(|| drop(encode(Format::Zstd, &p0, data))), &mut || {
             u.run(|| drop(encode(Format::Zstd, &p2, data)))
