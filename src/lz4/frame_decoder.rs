@@ -130,7 +130,8 @@ const BATCH_OUT: usize = 1 << 20;
 ///
 /// **In-call rounds** (`par_round`), when nothing is in flight and this call's input holds
 /// complete blocks: every block that fits gets its own slot of `dst` (its stored size, or the
-/// frame's block maximum), one more block may go to `out`, and the blocks are decoded on the
+/// frame's block maximum), one more block may go to `out` (when room is left over, or a thread
+/// would otherwise idle: it is copied out by the next call), and the blocks are decoded on the
 /// calling thread and scoped helpers ([`pool::scoped`]) straight from `src` into their slots:
 /// no copy in, no copy out. The results are then taken in order on the calling thread: a
 /// block that decoded short of its slot has the next ones moved down (`copy_within`; only the
@@ -354,6 +355,13 @@ impl Lz4FrameDecoder {
             }
             let slot = if hdr & 0x8000_0000 != 0 { size } else { block_max };
             if used + slot > room {
+                // One block more goes to `out`: to fill the room left (the sequential code
+                // would otherwise decode it alone), or to occupy a thread the slots leave idle.
+                // With the room full and every thread busy it waits for the next call, which
+                // then starts with nothing to copy out.
+                if used == room && plan.len() % self.threads == 0 {
+                    break;
+                }
                 overflow = true;
                 plan.push((p, end, slot));
                 break;
