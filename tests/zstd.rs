@@ -631,3 +631,41 @@ fn workers_get_smaller_jobs_unless_the_caller_chose() {
     e.set_param(CODEC_PARAM_LEVEL, 3).unwrap();
     assert_eq!(encode_all(&mut e, &data), chosen);
 }
+
+/// With workers, a level change inside a frame is refused (as for every format) and the frame
+/// goes on; after FINISH the new level applies, with its job size, as in a fresh encoder.
+#[test]
+fn level_change_waits_for_the_next_multithreaded_frame() {
+    let data = text(6_000_000, 62);
+    let mut e = Encoder::new(Format::Zstd).unwrap();
+    e.set_param(CODEC_PARAM_THREADS, 2).unwrap();
+    e.set_param(CODEC_PARAM_LEVEL, 1).unwrap();
+    let mut blob = Vec::new();
+    let mut buf = vec![0u8; 1 << 16];
+    let (a, b) = data.split_at(2_000_000);
+    let mut pos = 0;
+    while pos < a.len() {
+        let s = e.encode(&a[pos..], &mut buf, Action::Continue);
+        pos += s.read;
+        blob.extend_from_slice(&buf[..s.written]);
+        s.result.unwrap();
+    }
+    assert_eq!(e.set_param(CODEC_PARAM_LEVEL, 3).unwrap_err().kind, ErrorKind::Sequence);
+    blob.extend(encode_all(&mut e, b));
+    e.set_param(CODEC_PARAM_LEVEL, 3).unwrap();
+    let second = encode_all(&mut e, &data);
+    let mut fresh = Encoder::new(Format::Zstd).unwrap();
+    fresh.set_param(CODEC_PARAM_THREADS, 2).unwrap();
+    fresh.set_param(CODEC_PARAM_LEVEL, 3).unwrap();
+    assert!(second == encode_all(&mut fresh, &data));
+    let mut zstds = Encoder::new(Format::Zstd).unwrap();
+    for (k, v) in [(CODEC_PARAM_THREADS, 2), (CODEC_PARAM_LEVEL, 3), (CODEC_PARAM_ZSTD_JOB_SIZE, 0)] {
+        zstds.set_param(k, v).unwrap();
+    }
+    assert!(second != encode_all(&mut zstds, &data), "the second frame has libcodec's job size");
+    blob.extend(second);
+    let mut d = Decoder::new(None).unwrap();
+    let (out, frames, err) = decode_chunked(&mut d, &blob, &mut Rng::new(3), 1 << 20, 1 << 20);
+    assert!(err.is_none() && frames == 2, "{err:?}");
+    assert!(out.len() == 2 * data.len() && out[..data.len()] == data[..] && out[data.len()..] == data[..]);
+}

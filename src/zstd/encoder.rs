@@ -20,8 +20,6 @@ pub struct ZstdEncoder {
     job_size_set: bool,
     /// Parameters changed since the job size was last chosen (see `choose_job_size`).
     job_size_stale: bool,
-    /// A frame is open: parameters such as the job size wait for the next one.
-    in_frame: bool,
 }
 
 /// Smallest job libcodec chooses for zstd's workers (see `job_size_for`).
@@ -71,14 +69,14 @@ impl ZstdEncoder {
             dict_ready: true,
             job_size_set: false,
             job_size_stale: false,
-            in_frame: false,
         })
     }
 
-    /// At the start of a frame, after parameter changes: give zstd's workers the job size of
+    /// After parameter changes, which `stream::Encoder` allows only before a frame's first
+    /// byte (so this runs at a frame start): give zstd's workers the job size of
     /// `job_size_for`, or 0 (zstd's choice) when it keeps zstd's.
     fn choose_job_size(&mut self) -> Result<()> {
-        if !self.job_size_stale || self.job_size_set || self.in_frame {
+        if !self.job_size_stale || self.job_size_set {
             return Ok(());
         }
         use super::sys::ZSTD_cParameter as P;
@@ -155,7 +153,6 @@ impl EncoderCore for ZstdEncoder {
         if action == Action::Continue && src.is_empty() {
             return Step::ok(0, 0, Status::Ok);
         }
-        self.in_frame = true;
         let end = match action {
             Action::Continue => ZSTD_EndDirective::ZSTD_e_continue,
             Action::Flush => ZSTD_EndDirective::ZSTD_e_flush,
@@ -177,9 +174,6 @@ impl EncoderCore for ZstdEncoder {
                 _ => input_done && remaining == 0,
             };
             if done {
-                if action == Action::Finish {
-                    self.in_frame = false;
-                }
                 return Step::ok(read, written, Status::Ok);
             }
             if written == dst.len() {
@@ -195,7 +189,6 @@ impl EncoderCore for ZstdEncoder {
     }
 
     fn reset(&mut self) {
-        self.in_frame = false;
         self.cctx.reset_session();
     }
 }
