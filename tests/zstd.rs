@@ -669,3 +669,34 @@ fn level_change_waits_for_the_next_multithreaded_frame() {
     assert!(err.is_none() && frames == 2, "{err:?}");
     assert!(out.len() == 2 * data.len() && out[..data.len()] == data[..] && out[data.len()..] == data[..]);
 }
+
+/// A call that moves no byte (an empty FLUSH at a frame start) opens zstd's session although
+/// no frame byte exists yet, so a parameter may still be set; the job size then waits for the
+/// next frame instead of failing the encoder.
+#[test]
+fn parameter_after_an_empty_flush() {
+    let data = text(5_000_000, 63);
+    for threads in [0, 2] {
+        let mut e = Encoder::new(Format::Zstd).unwrap();
+        e.set_param(CODEC_PARAM_THREADS, threads).unwrap();
+        let mut buf = vec![0u8; 1 << 16];
+        let s = e.encode(&[], &mut buf, Action::Flush);
+        assert_eq!((s.read, s.result.unwrap()), (0, Status::Ok));
+        let mut blob = buf[..s.written].to_vec();
+        // level 3 had 4 MiB jobs (with workers), level 1 keeps zstd's: a different job size
+        e.set_param(CODEC_PARAM_LEVEL, 1).unwrap();
+        blob.extend(encode_all(&mut e, &data));
+        // and the next frame gets the new parameters, job size included
+        e.set_param(CODEC_PARAM_LEVEL, 3).unwrap();
+        let second = encode_all(&mut e, &data);
+        let mut fresh = Encoder::new(Format::Zstd).unwrap();
+        fresh.set_param(CODEC_PARAM_THREADS, threads).unwrap();
+        fresh.set_param(CODEC_PARAM_LEVEL, 3).unwrap();
+        assert!(second == encode_all(&mut fresh, &data), "threads {threads}");
+        blob.extend(second);
+        let mut d = Decoder::new(None).unwrap();
+        let (out, frames, err) = decode_chunked(&mut d, &blob, &mut Rng::new(4), 1 << 20, 1 << 20);
+        assert!(err.is_none() && frames == 2, "threads {threads}: {err:?}");
+        assert!(out.len() == 2 * data.len() && out[data.len()..] == data[..], "threads {threads}");
+    }
+}

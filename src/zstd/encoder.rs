@@ -20,6 +20,11 @@ pub struct ZstdEncoder {
     job_size_set: bool,
     /// Parameters changed since the job size was last chosen (see `choose_job_size`).
     job_size_stale: bool,
+    /// The job size last given to zstd (0: zstd's choice).
+    job_size: i32,
+    /// zstd has started a session (a frame) that no completed FINISH or reset has ended: even
+    /// a call that moved no byte starts one, and zstd then refuses a job size until the next.
+    session: bool,
 }
 
 /// Smallest job libcodec chooses for zstd's workers (see `job_size_for`).
@@ -69,14 +74,17 @@ impl ZstdEncoder {
             dict_ready: true,
             job_size_set: false,
             job_size_stale: false,
+            job_size: 0,
+            session: false,
         })
     }
 
-    /// After parameter changes, which `stream::Encoder` allows only before a frame's first
-    /// byte (so this runs at a frame start): give zstd's workers the job size of
-    /// `job_size_for`, or 0 (zstd's choice) when it keeps zstd's.
+    /// After parameter changes, at the start of a zstd session: give zstd's workers the job
+    /// size of `job_size_for`, or 0 (zstd's choice) when it keeps zstd's. A change made inside
+    /// a session (possible after a call that moved no byte, such as an empty FLUSH) waits for
+    /// the next one.
     fn choose_job_size(&mut self) -> Result<()> {
-        if !self.job_size_stale || self.job_size_set {
+        if !self.job_size_stale || self.job_size_set || self.session {
             return Ok(());
         }
         use super::sys::ZSTD_cParameter as P;
@@ -103,7 +111,10 @@ impl ZstdEncoder {
             job_size_for(window_log, strategy, get(P::ZSTD_c_overlapLog)?, ldm)
         };
         let v = size.map_or(0, |s| s as i32);
-        self.cctx.set_parameter(P::ZSTD_c_jobSize, v).map_err(|e| zstd_error(e, "job size"))?;
+        if v != self.job_size {
+            self.cctx.set_parameter(P::ZSTD_c_jobSize, v).map_err(|e| zstd_error(e, "job size"))?;
+            self.job_size = v;
+        }
         self.job_size_stale = false;
         Ok(())
     }
@@ -161,6 +172,7 @@ impl EncoderCore for ZstdEncoder {
         let (mut read, mut written) = (0, 0);
         let mut idle = 0u32;
         loop {
+            self.session = true;
             let p = self.cctx.compress_stream2(&src[read..], &mut dst[written..], end);
             read += p.read;
             written += p.written;
@@ -174,6 +186,9 @@ impl EncoderCore for ZstdEncoder {
                 _ => input_done && remaining == 0,
             };
             if done {
+                if action == Action::Finish {
+                    self.session = false;
+                }
                 return Step::ok(read, written, Status::Ok);
             }
             if written == dst.len() {
@@ -189,6 +204,7 @@ impl EncoderCore for ZstdEncoder {
     }
 
     fn reset(&mut self) {
+        self.session = false;
         self.cctx.reset_session();
     }
 }
