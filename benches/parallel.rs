@@ -1,7 +1,8 @@
 //! Parallel paths: speed with CODEC_PARAM_THREADS = 2 against the same path with one thread,
 //! on the same data in the same process (`common::race` interleaves the contenders and keeps
-//! the best round of each). Every parallel result is checked against the one-thread result
-//! (same compressed bytes where the format promises it, same decoded bytes).
+//! the best round of each). LZ4 parallel compression is checked for the one-thread bytes and
+//! every parallel decode for the original data; the zstd and xz compression rows are timed
+//! only (tests/parallel.rs and tests/zstd.rs check those outputs).
 //!
 //! `cargo bench --bench parallel` (CODEC_BENCH_DATA / CODEC_BENCH_LIMIT / CODEC_BENCH_ROUNDS as
 //! in benches/common).
