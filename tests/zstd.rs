@@ -8,9 +8,16 @@ use codec::{Action, Decoder, Encoder, ErrorKind, Format, Status};
 use common::{decode_chunked, encode_all, text, Rng};
 
 fn zstd_frame(data: &[u8], level: i64) -> Vec<u8> {
+    encode_all(&mut zstd_encoder(&[(CODEC_PARAM_LEVEL, level)]), data)
+}
+
+/// A zstd encoder with these parameters set.
+fn zstd_encoder(params: &[(codec_param, i64)]) -> Encoder {
     let mut e = Encoder::new(Format::Zstd).unwrap();
-    e.set_param(CODEC_PARAM_LEVEL, level).unwrap();
-    encode_all(&mut e, data)
+    for &(p, v) in params {
+        e.set_param(p, v).unwrap();
+    }
+    e
 }
 
 #[test]
@@ -600,13 +607,7 @@ fn marshal_before_an_oversized_rle_block() {
 #[test]
 fn workers_get_smaller_jobs_unless_the_caller_chose() {
     let data = text(13_000_000, 61);
-    let enc = |p: &[(codec_param, i64)]| {
-        let mut e = Encoder::new(Format::Zstd).unwrap();
-        for &(k, v) in p {
-            e.set_param(k, v).unwrap();
-        }
-        encode_all(&mut e, &data)
-    };
+    let enc = |p: &[(codec_param, i64)]| encode_all(&mut zstd_encoder(p), &data);
     let chosen = enc(&[(CODEC_PARAM_LEVEL, 3), (CODEC_PARAM_THREADS, 2)]);
     assert_eq!(chosen, enc(&[(CODEC_PARAM_LEVEL, 3), (CODEC_PARAM_THREADS, 2), (CODEC_PARAM_ZSTD_JOB_SIZE, 4 << 20)]));
     assert_eq!(chosen, enc(&[(CODEC_PARAM_LEVEL, 3), (CODEC_PARAM_THREADS, 4)]));
@@ -622,9 +623,7 @@ fn workers_get_smaller_jobs_unless_the_caller_chose() {
     let l1 = enc(&[(CODEC_PARAM_LEVEL, 1), (CODEC_PARAM_THREADS, 2)]);
     assert_eq!(l1, enc(&[(CODEC_PARAM_LEVEL, 1), (CODEC_PARAM_THREADS, 2), (CODEC_PARAM_ZSTD_JOB_SIZE, 0)]));
     // Between frames: level 3 then level 1 on one encoder, each frame as a fresh encoder's.
-    let mut e = Encoder::new(Format::Zstd).unwrap();
-    e.set_param(CODEC_PARAM_THREADS, 2).unwrap();
-    e.set_param(CODEC_PARAM_LEVEL, 3).unwrap();
+    let mut e = zstd_encoder(&[(CODEC_PARAM_THREADS, 2), (CODEC_PARAM_LEVEL, 3)]);
     assert_eq!(encode_all(&mut e, &data), chosen);
     e.set_param(CODEC_PARAM_LEVEL, 1).unwrap();
     assert_eq!(encode_all(&mut e, &data), l1);
@@ -637,9 +636,7 @@ fn workers_get_smaller_jobs_unless_the_caller_chose() {
 #[test]
 fn level_change_waits_for_the_next_multithreaded_frame() {
     let data = text(6_000_000, 62);
-    let mut e = Encoder::new(Format::Zstd).unwrap();
-    e.set_param(CODEC_PARAM_THREADS, 2).unwrap();
-    e.set_param(CODEC_PARAM_LEVEL, 1).unwrap();
+    let mut e = zstd_encoder(&[(CODEC_PARAM_THREADS, 2), (CODEC_PARAM_LEVEL, 1)]);
     let mut blob = Vec::new();
     let mut buf = vec![0u8; 1 << 16];
     let (a, b) = data.split_at(2_000_000);
@@ -654,15 +651,10 @@ fn level_change_waits_for_the_next_multithreaded_frame() {
     blob.extend(encode_all(&mut e, b));
     e.set_param(CODEC_PARAM_LEVEL, 3).unwrap();
     let second = encode_all(&mut e, &data);
-    let mut fresh = Encoder::new(Format::Zstd).unwrap();
-    fresh.set_param(CODEC_PARAM_THREADS, 2).unwrap();
-    fresh.set_param(CODEC_PARAM_LEVEL, 3).unwrap();
-    assert!(second == encode_all(&mut fresh, &data));
-    let mut zstds = Encoder::new(Format::Zstd).unwrap();
-    for (k, v) in [(CODEC_PARAM_THREADS, 2), (CODEC_PARAM_LEVEL, 3), (CODEC_PARAM_ZSTD_JOB_SIZE, 0)] {
-        zstds.set_param(k, v).unwrap();
-    }
-    assert!(second != encode_all(&mut zstds, &data), "the second frame has libcodec's job size");
+    let fresh = [(CODEC_PARAM_THREADS, 2), (CODEC_PARAM_LEVEL, 3)];
+    assert!(second == encode_all(&mut zstd_encoder(&fresh), &data));
+    let zstds = [(CODEC_PARAM_THREADS, 2), (CODEC_PARAM_LEVEL, 3), (CODEC_PARAM_ZSTD_JOB_SIZE, 0)];
+    assert!(second != encode_all(&mut zstd_encoder(&zstds), &data), "the second frame has libcodec's job size");
     blob.extend(second);
     let mut d = Decoder::new(None).unwrap();
     let (out, frames, err) = decode_chunked(&mut d, &blob, &mut Rng::new(3), 1 << 20, 1 << 20);
@@ -677,8 +669,7 @@ fn level_change_waits_for_the_next_multithreaded_frame() {
 fn parameter_after_an_empty_flush() {
     let data = text(5_000_000, 63);
     for threads in [0, 2] {
-        let mut e = Encoder::new(Format::Zstd).unwrap();
-        e.set_param(CODEC_PARAM_THREADS, threads).unwrap();
+        let mut e = zstd_encoder(&[(CODEC_PARAM_THREADS, threads)]);
         let mut buf = vec![0u8; 1 << 16];
         let s = e.encode(&[], &mut buf, Action::Flush);
         assert_eq!((s.read, s.result.unwrap()), (0, Status::Ok));
@@ -689,9 +680,7 @@ fn parameter_after_an_empty_flush() {
         // and the next frame gets the new parameters, job size included
         e.set_param(CODEC_PARAM_LEVEL, 3).unwrap();
         let second = encode_all(&mut e, &data);
-        let mut fresh = Encoder::new(Format::Zstd).unwrap();
-        fresh.set_param(CODEC_PARAM_THREADS, threads).unwrap();
-        fresh.set_param(CODEC_PARAM_LEVEL, 3).unwrap();
+        let mut fresh = zstd_encoder(&[(CODEC_PARAM_THREADS, threads), (CODEC_PARAM_LEVEL, 3)]);
         assert!(second == encode_all(&mut fresh, &data), "threads {threads}");
         blob.extend(second);
         let mut d = Decoder::new(None).unwrap();

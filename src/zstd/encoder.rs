@@ -49,14 +49,10 @@ fn job_size_for(window_log: u32, strategy: i32, overlap_log: i32, ldm: bool) -> 
         return None;
     }
     // zstd's default overlap for these strategies: 1/8 of the window (lazy2: 1/4).
-    let overlap_log = if overlap_log == 0 {
-        if strategy == LAZY2 {
-            7
-        } else {
-            6
-        }
-    } else {
-        overlap_log
+    let overlap_log = match overlap_log {
+        0 if strategy == LAZY2 => 7,
+        0 => 6,
+        v => v,
     };
     let shift = 9 - overlap_log as u32;
     let overlap = if shift >= 8 { 0 } else { 1u64 << window_log.saturating_sub(shift) };
