@@ -140,7 +140,7 @@ test-c-asan: $(addprefix $(B)/tests/,$(addsuffix .asan,$(CTESTS)))
 TSAN_DIR := $(B)/tsan
 TSAN_TRIPLE := x86_64-unknown-linux-gnu
 TSAN_ENV := RUSTC_BOOTSTRAP=1 RUSTFLAGS="-Zsanitizer=thread -Cunsafe-allow-abi-mismatch=sanitizer" \
-	CFLAGS_x86_64_unknown_linux_gnu=-fsanitize=thread
+	CFLAGS=-fsanitize=thread
 TSAN_OPTS := TSAN_OPTIONS="suppressions=$(abspath tests/tsan.supp) halt_on_error=1 exitcode=66"
 
 test-tsan:
@@ -214,7 +214,7 @@ FUZZ_CFLAGS := -fno-sanitize-address-use-after-scope
 ifeq ($(FUZZ_SANITIZER),address)
 FUZZ_TARGET_DIR := target
 FUZZ_BUILD = cd fuzz && RUSTC_BOOTSTRAP=1 RUSTFLAGS="$(FUZZ_RUSTFLAGS) -Zsanitizer=address" \
-	CFLAGS_x86_64_unknown_linux_gnu="$(FUZZ_CFLAGS)" $(CARGO) build --release --target $(FUZZ_TRIPLE) --bins
+	CFLAGS="$(FUZZ_CFLAGS)" $(CARGO) build --release --target $(FUZZ_TRIPLE) --bins
 FUZZ_GEN_CORPUS := ASAN_OPTIONS=detect_leaks=0 fuzz/target/$(FUZZ_TRIPLE)/release/gen_corpus
 else ifeq ($(FUZZ_SANITIZER),none)
 # Without the ASan runtime nothing provides the coverage callbacks to gen_corpus (it has no

@@ -42,4 +42,38 @@ fn main() {
     println!("cargo:rerun-if-changed=csrc/zstd_state.c");
     println!("cargo:rerun-if-changed=csrc/zstd_state.h");
     println!("cargo:rerun-if-changed=build.rs");
+
+    liblzma_flags();
+}
+
+/// The C flags the cc crate gives every -sys crate of this build (lzma-sys included): CFLAGS,
+/// then TARGET_CFLAGS or HOST_CFLAGS, then CFLAGS_<target> with dashes and with underscores,
+/// each appended when set. .cargo/config.toml adds -DTUKLIB_FAST_UNALIGNED_ACCESS=1 for the
+/// targets where xz's own build defines it; warn when it is lost (a packager's CFLAGS_<target>
+/// replaces ours) and hand the flags to the test that checks it (src/xz/mod.rs).
+fn liblzma_flags() {
+    let target = std::env::var("TARGET").unwrap();
+    let kind = if std::env::var("HOST").unwrap() == target { "HOST" } else { "TARGET" };
+    let names = [
+        "CFLAGS".to_string(),
+        format!("{kind}_CFLAGS"),
+        format!("CFLAGS_{target}"),
+        format!("CFLAGS_{}", target.replace(['-', '.'], "_")),
+    ];
+    let mut flags = Vec::new();
+    for n in &names {
+        println!("cargo:rerun-if-env-changed={n}");
+        if let Ok(v) = std::env::var(n) {
+            flags.push(v);
+        }
+    }
+    let flags = flags.join(" ");
+    let arch = std::env::var("CARGO_CFG_TARGET_ARCH").unwrap();
+    if matches!(arch.as_str(), "x86_64" | "aarch64") && !flags.contains("-DTUKLIB_FAST_UNALIGNED_ACCESS") {
+        println!(
+            "cargo:warning=liblzma is built without -DTUKLIB_FAST_UNALIGNED_ACCESS=1 (C flags: {flags:?}); \
+             xz compression will be 7-10 % slower. See docs/packaging.md."
+        );
+    }
+    println!("cargo:rustc-env=CODEC_C_FLAGS={flags}");
 }
