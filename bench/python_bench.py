@@ -1,7 +1,8 @@
 #!/usr/bin/env python3
 """Python `codec` vs the usual Python bindings, same process, same data, interleaved rounds,
 best round of each. Prints markdown (run by bench/run.sh; CODEC_BENCH_DATA = directory of Silesia files,
-generated data when unset; CODEC_BENCH_ROUNDS, CODEC_BENCH_LIMIT as for the Rust benches).
+generated data when unset; CODEC_BENCH_ROUNDS, CODEC_BENCH_LIMIT as for the Rust benches;
+CODEC_BENCH_ONLY=zstd|lz4|xz runs one section).
 
 Rows: one-shot compress and decompress per file and for all files together; zstd level 3 vs
 python-zstandard and pyzstd; LZ4 frame vs lz4.frame (when this libcodec has LZ4); xz preset 6
@@ -23,6 +24,11 @@ from codec._lib import lib  # noqa: E402
 
 ROUNDS = int(os.environ.get("CODEC_BENCH_ROUNDS", "5"))
 LIMIT = int(os.environ.get("CODEC_BENCH_LIMIT", "0")) or None
+ONLY = os.environ.get("CODEC_BENCH_ONLY", "")
+
+
+def wanted(section):
+    return ONLY in ("", section)
 
 
 def samples():
@@ -82,7 +88,8 @@ def available(fmt):
 
 
 def mbps(n, t):
-    return f"{n / t / 1e6:.0f}"
+    v = n / t / 1e6
+    return f"{v:.2f}" if v < 10 else f"{v:.0f}"
 
 
 def run_section(title, note, inputs, ours_c, ours_d, peers):
@@ -112,11 +119,19 @@ def run_section(title, note, inputs, ours_c, ours_d, peers):
 
 
 def main():
-    global ROUNDS
     files = samples()
     inputs = files + ([("all files", b"".join(d for _, d in files))] if len(files) > 1 else [])
     print(f"Python {sys.version.split()[0]}; {codec.version()}; best of {ROUNDS} interleaved rounds, the starting contender rotating each round; MB = 10^6 bytes.\n")
 
+    if wanted("zstd"):
+        zstd_section(inputs)
+    if wanted("lz4"):
+        lz4_section(inputs)
+    if wanted("xz"):
+        xz_section(files)
+
+
+def zstd_section(inputs):
     import pyzstd
     import zstandard
     zc = zstandard.ZstdCompressor(level=3)
@@ -131,6 +146,8 @@ def main():
         [("zstandard", zc.compress, zd.decompress), ("pyzstd", lambda d: pyzstd.compress(d, 3), pyzstd.decompress)],
     )
 
+
+def lz4_section(inputs):
     if available(_abi.CODEC_FORMAT_LZ4_FRAME):
         try:
             import lz4
@@ -150,12 +167,29 @@ def main():
     else:
         print("### Python: LZ4 frame\n\nSkipped: LZ4 is not in this libcodec build.\n")
 
+
+def system_liblzma():
+    """File name of the liblzma the stdlib lzma module loaded (from /proc/self/maps)."""
+    try:
+        with open("/proc/self/maps") as f:
+            for line in f:
+                if "liblzma" in line:
+                    return os.path.basename(os.path.realpath(line.split()[-1]))
+    except OSError:
+        pass
+    return "version unknown"
+
+
+def xz_section(files):
+    global ROUNDS
     if available(_abi.CODEC_FORMAT_XZ):
         head = b"".join(d for _, d in files)[:20_000_000]
-        saved, ROUNDS = ROUNDS, max(1, min(ROUNDS, 3))
+        # A round is a 15-second call: at most 5 rounds (about 3 minutes).
+        saved, ROUNDS = ROUNDS, max(1, min(ROUNDS, 5))
         run_section(
             "Python: xz preset 6, one-shot, first 20 MB (codec vs stdlib lzma)",
-            f"Stdlib lzma links the system liblzma ({lzma.__name__}); codec's xz decoder is libcodec's own. "
+            f"Stdlib lzma links the system liblzma ({system_liblzma()}); codec's encoder is its bundled "
+            f"liblzma {codec.version().split('liblzma ')[-1].split()[0].rstrip(',)')}, its xz decoder is libcodec's own. "
             f"{ROUNDS} rounds.",
             [("first 20 MB", head)],
             lambda d: codec.compress(d, "xz", level=6),
