@@ -47,33 +47,54 @@ fn main() {
 }
 
 /// The C flags the cc crate gives every -sys crate of this build (lzma-sys included): CFLAGS,
-/// then TARGET_CFLAGS or HOST_CFLAGS, then CFLAGS_<target> with dashes and with underscores,
-/// each appended when set. .cargo/config.toml adds -DTUKLIB_FAST_UNALIGNED_ACCESS=1 for the
-/// targets where xz's own build defines it; warn when it is lost (a packager's CFLAGS_<target>
-/// replaces ours) and hand the flags to the test that checks it (src/xz/mod.rs).
+/// then HOST_CFLAGS (TARGET_CFLAGS when cross-compiling), then CFLAGS_<target> with
+/// underscores and with dashes, each appended when set. .cargo/config.toml adds
+/// -DTUKLIB_FAST_UNALIGNED_ACCESS=1 for the x86-64 and AArch64 Linux and macOS targets; warn
+/// when it is lost there (a packager's own CFLAGS_<target_with_underscores> replaces ours) and
+/// tell the test that checks it (src/xz/mod.rs): CODEC_LIBLZMA_FAST_UNALIGNED is "yes", "no",
+/// or "n/a" on targets the config does not cover.
 fn liblzma_flags() {
     let target = std::env::var("TARGET").unwrap();
     let kind = if std::env::var("HOST").unwrap() == target { "HOST" } else { "TARGET" };
     let names = [
         "CFLAGS".to_string(),
         format!("{kind}_CFLAGS"),
-        format!("CFLAGS_{target}"),
         format!("CFLAGS_{}", target.replace(['-', '.'], "_")),
+        format!("CFLAGS_{target}"),
     ];
     let mut flags = Vec::new();
     for n in &names {
         println!("cargo:rerun-if-env-changed={n}");
         if let Ok(v) = std::env::var(n) {
-            flags.push(v);
+            flags.extend(v.split_ascii_whitespace().map(str::to_string));
         }
     }
-    let flags = flags.join(" ");
+    // liblzma tests it with #ifdef, so any value counts; "-D NAME" may come as two words.
+    let mut defined = false;
+    let mut prev = "";
+    for f in &flags {
+        let name = match f.strip_prefix("-D") {
+            Some(n) if !n.is_empty() => n,
+            _ if prev == "-D" => f.as_str(),
+            _ => "",
+        };
+        defined |= name.split('=').next() == Some("TUKLIB_FAST_UNALIGNED_ACCESS");
+        prev = f;
+    }
     let arch = std::env::var("CARGO_CFG_TARGET_ARCH").unwrap();
-    if matches!(arch.as_str(), "x86_64" | "aarch64") && !flags.contains("-DTUKLIB_FAST_UNALIGNED_ACCESS") {
+    let os = std::env::var("CARGO_CFG_TARGET_OS").unwrap();
+    let covered = matches!(arch.as_str(), "x86_64" | "aarch64") && matches!(os.as_str(), "linux" | "macos");
+    if covered && !defined {
         println!(
-            "cargo:warning=liblzma is built without -DTUKLIB_FAST_UNALIGNED_ACCESS=1 (C flags: {flags:?}); \
-             xz compression will be 7-10 % slower. See docs/packaging.md."
+            "cargo:warning=liblzma is built without -DTUKLIB_FAST_UNALIGNED_ACCESS=1 (C flags: {:?}); \
+             xz compression will be 7-10 % slower. See docs/packaging.md.",
+            flags.join(" ")
         );
     }
-    println!("cargo:rustc-env=CODEC_C_FLAGS={flags}");
+    let state = match (covered, defined) {
+        (false, _) => "n/a",
+        (true, true) => "yes",
+        (true, false) => "no",
+    };
+    println!("cargo:rustc-env=CODEC_LIBLZMA_FAST_UNALIGNED={state}");
 }

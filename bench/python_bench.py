@@ -25,6 +25,8 @@ from codec._lib import lib  # noqa: E402
 ROUNDS = int(os.environ.get("CODEC_BENCH_ROUNDS", "5"))
 LIMIT = int(os.environ.get("CODEC_BENCH_LIMIT", "0")) or None
 ONLY = os.environ.get("CODEC_BENCH_ONLY", "")
+if ONLY not in ("", "zstd", "lz4", "xz"):
+    sys.exit(f"CODEC_BENCH_ONLY={ONLY!r}: expected zstd, lz4 or xz")
 
 
 def wanted(section):
@@ -120,7 +122,9 @@ def run_section(title, note, inputs, ours_c, ours_d, peers):
 
 def main():
     files = samples()
-    inputs = files + ([("all files", b"".join(d for _, d in files))] if len(files) > 1 else [])
+    inputs = files
+    if len(files) > 1 and ONLY != "xz":
+        inputs = files + [("all files", b"".join(d for _, d in files))]
     print(f"Python {sys.version.split()[0]}; {codec.version()}; best of {ROUNDS} interleaved rounds, the starting contender rotating each round; MB = 10^6 bytes.\n")
 
     if wanted("zstd"):
@@ -169,26 +173,30 @@ def lz4_section(inputs):
 
 
 def system_liblzma():
-    """File name of the liblzma the stdlib lzma module loaded (from /proc/self/maps)."""
+    """Which liblzma the stdlib lzma module uses: the shared library's file name from
+    /proc/self/maps (names carry the version, like liblzma.so.5.4.1)."""
     try:
         with open("/proc/self/maps") as f:
             for line in f:
-                if "liblzma" in line:
-                    return os.path.basename(os.path.realpath(line.split()[-1]))
+                path = line.split(maxsplit=5)[-1].strip()
+                if "liblzma" in os.path.basename(path):
+                    path = path.removesuffix(" (deleted)")
+                    return f"the shared {os.path.basename(os.path.realpath(path))}"
     except OSError:
         pass
-    return "version unknown"
+    return "a liblzma of unknown version (not a shared library on this system?)"
 
 
 def xz_section(files):
     global ROUNDS
     if available(_abi.CODEC_FORMAT_XZ):
         head = b"".join(d for _, d in files)[:20_000_000]
-        # A round is a 15-second call: at most 5 rounds (about 3 minutes).
+        # A compression call takes about 15 s: at most 5 rounds (4 minutes with the warm-up
+        # and the interop checks).
         saved, ROUNDS = ROUNDS, max(1, min(ROUNDS, 5))
         run_section(
             "Python: xz preset 6, one-shot, first 20 MB (codec vs stdlib lzma)",
-            f"Stdlib lzma links the system liblzma ({system_liblzma()}); codec's encoder is its bundled "
+            f"Stdlib lzma uses {system_liblzma()}; codec's encoder is its bundled "
             f"liblzma {codec.version().split('liblzma ')[-1].split()[0].rstrip(',)')}, its xz decoder is libcodec's own. "
             f"{ROUNDS} rounds.",
             [("first 20 MB", head)],

@@ -3,7 +3,7 @@
 `pip install ./python` runs this. The library comes from the repository this directory
 belongs to: `cargo build --release --lib` runs in the repository root when
 target/release/libcodec.so is missing or older than the Rust/C sources (src/, csrc/,
-Cargo.toml, Cargo.lock, build.rs); `CODEC_LIBRARY=/path/to/libcodec.so` uses a prebuilt one
+Cargo.toml, Cargo.lock, build.rs, .cargo/config.toml); `CODEC_LIBRARY=/path/to/libcodec.so` uses a prebuilt one
 instead. All metadata is in pyproject.toml.
 """
 import os
@@ -24,7 +24,7 @@ def _newest_source():
         for d, _, files in os.walk(os.path.join(ROOT, top)):
             for f in files:
                 newest = max(newest, os.path.getmtime(os.path.join(d, f)))
-    for f in ("Cargo.toml", "Cargo.lock", "build.rs"):
+    for f in ("Cargo.toml", "Cargo.lock", "build.rs", os.path.join(".cargo", "config.toml")):
         p = os.path.join(ROOT, f)
         if os.path.exists(p):
             newest = max(newest, os.path.getmtime(p))
