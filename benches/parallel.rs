@@ -108,11 +108,13 @@ fn measure(name: &str, bytes: usize, one: &(dyn Fn(usize) + Sync), two: &dyn Fn(
     let cs = c.map_or("n/a".into(), |c| format!("{c:.2}×"));
     let cost = if u1.cpu > 0.0 { format!("{:.2}", u.cpu / u1.cpu) } else { "n/a".into() };
     eprintln!(
-        "parallel: {name}: {a:.0} -> {b:.0} MB/s ({:.2}x, ceiling {cs}, cores used {}, CPU time x{cost})",
+        "parallel: {name}: {} -> {} MB/s ({:.2}x, ceiling {cs}, cores used {}, CPU time x{cost})",
+        common::rate(a),
+        common::rate(b),
         b / a,
         u.cores()
     );
-    vec![name.to_string(), format!("{a:.0}"), format!("{b:.0}"), format!("{:.2}×", b / a), cs, u.cores(), cost]
+    vec![name.to_string(), common::rate(a), common::rate(b), format!("{:.2}×", b / a), cs, u.cores(), cost]
 }
 
 fn main() {

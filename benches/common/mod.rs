@@ -94,6 +94,15 @@ pub fn mbps(bytes: usize, d: Duration) -> f64 {
     bytes as f64 / d.as_secs_f64() / 1e6
 }
 
+/// A rate for a table: whole MB/s, or two decimals below 10 (slow codecs would show 1 or 2).
+pub fn rate(v: f64) -> String {
+    if v < 10.0 {
+        format!("{v:.2}")
+    } else {
+        format!("{v:.0}")
+    }
+}
+
 /// Print a markdown table.
 pub fn table(title: &str, note: &str, header: &[&str], rows: &[Vec<String>]) {
     println!("### {title}\n");
