@@ -572,12 +572,13 @@ typedef struct codec_frame_header {
 
 /**
  * zstd, multithreaded: size of each compression job in bytes; 0 = zstd's own choice,
- * 2^max(20, window log + 2) bytes without long-distance matching. Not set: libcodec's choice, which is 4 MiB (at least 4 times the
- * jobs' overlap) where zstd's would be larger and the strategy is lazy2 or faster without
- * long-distance matching (levels 3 to 12 with their own window and strategy, where zstd's
- * 8-16 MiB jobs leave a worker idle on input of a few jobs; output stays within about 0.3 %
- * of zstd's), and zstd's choice elsewhere. Chosen at the start of each frame from the
- * parameters then set; the output does not depend on the number of workers.
+ * 2^max(20, window log + 2) bytes without long-distance matching. Not set: libcodec's
+ * choice, which is 4 MiB (at least 4 times the jobs' overlap) where zstd's would be larger
+ * and the strategy is lazy2 or faster without long-distance matching (levels 3 to 12 with
+ * their own window and strategy, where zstd's 8-16 MiB jobs leave a worker idle on input of
+ * a few jobs; output stays within about 0.3 % of zstd's), and zstd's choice elsewhere.
+ * Chosen at the start of each frame from the parameters then set; the output does not
+ * depend on the number of workers.
  */
 #define CODEC_PARAM_ZSTD_JOB_SIZE 117
 

@@ -3,8 +3,8 @@
 `pip install ./python` runs this. The library comes from the repository this directory
 belongs to: `cargo build --release --lib` runs in the repository root when
 target/release/libcodec.so is missing or older than the Rust/C sources (src/, csrc/,
-Cargo.toml, Cargo.lock, build.rs, .cargo/config.toml); `CODEC_LIBRARY=/path/to/libcodec.so` uses a prebuilt one
-instead. All metadata is in pyproject.toml.
+Cargo.toml, Cargo.lock, build.rs, .cargo/config.toml); `CODEC_LIBRARY=/path/to/libcodec.so`
+uses a prebuilt one instead. All metadata is in pyproject.toml.
 """
 import os
 import shutil

@@ -206,12 +206,13 @@ pub const CODEC_PARAM_ZSTD_DICT_ID_FLAG: codec_param = 115;
 /// zstd: worker threads (0 = single-threaded); the same as `CODEC_PARAM_THREADS`.
 pub const CODEC_PARAM_ZSTD_NB_WORKERS: codec_param = 116;
 /// zstd, multithreaded: size of each compression job in bytes; 0 = zstd's own choice,
-/// 2^max(20, window log + 2) bytes without long-distance matching. Not set: libcodec's choice, which is 4 MiB (at least 4 times the
-/// jobs' overlap) where zstd's would be larger and the strategy is lazy2 or faster without
-/// long-distance matching (levels 3 to 12 with their own window and strategy, where zstd's
-/// 8-16 MiB jobs leave a worker idle on input of a few jobs; output stays within about 0.3 %
-/// of zstd's), and zstd's choice elsewhere. Chosen at the start of each frame from the
-/// parameters then set; the output does not depend on the number of workers.
+/// 2^max(20, window log + 2) bytes without long-distance matching. Not set: libcodec's
+/// choice, which is 4 MiB (at least 4 times the jobs' overlap) where zstd's would be larger
+/// and the strategy is lazy2 or faster without long-distance matching (levels 3 to 12 with
+/// their own window and strategy, where zstd's 8-16 MiB jobs leave a worker idle on input of
+/// a few jobs; output stays within about 0.3 % of zstd's), and zstd's choice elsewhere.
+/// Chosen at the start of each frame from the parameters then set; the output does not
+/// depend on the number of workers.
 pub const CODEC_PARAM_ZSTD_JOB_SIZE: codec_param = 117;
 /// zstd, multithreaded: overlap between jobs, 0 (default) .. 9 (full window).
 pub const CODEC_PARAM_ZSTD_OVERLAP_LOG: codec_param = 118;

@@ -167,8 +167,8 @@ impl EncoderCore for ZstdEncoder {
         };
         let (mut read, mut written) = (0, 0);
         let mut idle = 0u32;
+        self.session = true;
         loop {
-            self.session = true;
             let p = self.cctx.compress_stream2(&src[read..], &mut dst[written..], end);
             read += p.read;
             written += p.written;
