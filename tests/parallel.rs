@@ -42,14 +42,6 @@ fn mixed(n: usize, seed: u64) -> Vec<u8> {
     v
 }
 
-fn encoder(f: Format, params: &[(codec_param, i64)]) -> Encoder {
-    let mut e = Encoder::new(f).unwrap();
-    for &(p, v) in params {
-        e.set_param(p, v).unwrap_or_else(|err| panic!("param {p} = {v}: {err:?}"));
-    }
-    e
-}
-
 fn decoder(f: Option<Format>, params: &[(codec_param, i64)]) -> Decoder {
     let mut d = Decoder::new(f).unwrap();
     for &(p, v) in params {

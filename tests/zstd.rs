@@ -11,13 +11,8 @@ fn zstd_frame(data: &[u8], level: i64) -> Vec<u8> {
     encode_all(&mut zstd_encoder(&[(CODEC_PARAM_LEVEL, level)]), data)
 }
 
-/// A zstd encoder with these parameters set.
 fn zstd_encoder(params: &[(codec_param, i64)]) -> Encoder {
-    let mut e = Encoder::new(Format::Zstd).unwrap();
-    for &(p, v) in params {
-        e.set_param(p, v).unwrap();
-    }
-    e
+    common::encoder(Format::Zstd, params)
 }
 
 #[test]

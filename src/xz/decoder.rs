@@ -1339,7 +1339,7 @@ mod tests {
             s.result.unwrap();
             reload(&d).unwrap_or_else(|e| panic!("a real state at {:?}/{:?} is refused: {}", d.st, d.index.seq, e.msg));
             let mut bad: Vec<(&str, XzDecoder)> = Vec::new();
-            let mut m = || d.clone();
+            let m = || d.clone();
             match (d.st, d.index.seq) {
                 (St::BlockData, _) => {
                     let mut x = m();

@@ -2,10 +2,20 @@
 //! drivers with random input chunking and output limits.
 #![allow(dead_code)]
 
-use codec::{Action, Decoder, Encoder, Error, Status};
+use codec::abi::codec_param;
+use codec::{Action, Decoder, Encoder, Error, Format, Status};
 
 mod rng;
 pub use rng::Rng;
+
+/// An encoder of format `f` with these parameters set.
+pub fn encoder(f: Format, params: &[(codec_param, i64)]) -> Encoder {
+    let mut e = Encoder::new(f).unwrap();
+    for &(p, v) in params {
+        e.set_param(p, v).unwrap_or_else(|err| panic!("param {p} = {v}: {err:?}"));
+    }
+    e
+}
 
 /// Compressible text-like data with incompressible bursts and long repeats.
 pub fn text(n: usize, seed: u64) -> Vec<u8> {
