@@ -22,7 +22,7 @@ pub fn samples() -> Vec<Sample> {
     let mut out = Vec::new();
     if let Some(dir) = std::env::var_os("CODEC_BENCH_DATA").map(PathBuf::from) {
         let mut paths: Vec<_> = std::fs::read_dir(&dir)
-            .map(|r| r.filter_map(|e| e.ok().map(|e| e.path())).filter(|p| p.is_file()).collect())
+            .map(|r| r.filter_map(|e| e.ok().map(|e| e.path())).filter(|p| p.is_file() && !is_hidden(p)).collect())
             .unwrap_or_default();
         paths.sort();
         for p in paths {
@@ -131,4 +131,9 @@ pub fn finish_all(e: &mut Encoder, data: &[u8], chunk: usize) -> Vec<u8> {
             return out;
         }
     }
+}
+
+/// Dot files in the data directory (bench/run.sh's `.unpacked` marker) are not samples.
+fn is_hidden(p: &std::path::Path) -> bool {
+    p.file_name().is_some_and(|n| n.to_string_lossy().starts_with('.'))
 }
