@@ -59,13 +59,16 @@ def race(fns):
     for f in fns:
         f()  # warm-up
     times = [[] for _ in fns]
-    for r in range(ROUNDS):
-        # The starting contender rotates each round: a call that follows another's large
-        # free gets warm heap pages from glibc, while one that follows a caller which left the
-        # heap trimmed pays a page fault per 4 KiB of its result. A fixed order would hand
-        # that advantage to the same contender every round.
-        for k in range(len(fns)):
-            i = (r + k) % len(fns)
+    # Each round runs the contenders in a shuffled order (fixed seed: the same orders every
+    # run). A call that follows another's large free gets warm heap pages from glibc, while
+    # one that follows a caller which left the heap trimmed pays a page fault per 4 KiB of its
+    # result. A fixed order, or one that only rotates the starting contender (each contender
+    # still follows the same one), would hand that advantage to the same contender every round.
+    order = list(range(len(fns)))
+    shuffle = random.Random(1).shuffle
+    for _ in range(ROUNDS):
+        shuffle(order)
+        for i in order:
             t = time.perf_counter()
             fns[i]()
             times[i].append(time.perf_counter() - t)
@@ -141,7 +144,7 @@ def main():
     inputs = files
     if len(files) > 1 and ONLY != "xz":
         inputs = files + [("all files", b"".join(d for _, d in files))]
-    print(f"Python {sys.version.split()[0]}; {codec.version()}; best of {ROUNDS} interleaved rounds, the starting contender rotating each round; MB = 10^6 bytes.\n")
+    print(f"Python {sys.version.split()[0]}; {codec.version()}; best of {ROUNDS} interleaved rounds, the contenders in a shuffled order each round; MB = 10^6 bytes.\n")
 
     if wanted("zstd"):
         zstd_section(inputs)

@@ -120,7 +120,7 @@ fn main() {
         }
     }
     let note = format!(
-        "{} bytes ({} samples concatenated), {} rounds, median; MB/s of uncompressed data.",
+        "{} bytes ({} samples concatenated), best of {} interleaved rounds; MB/s of uncompressed data.",
         data.len(),
         samples.len(),
         common::rounds()

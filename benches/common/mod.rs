@@ -73,16 +73,32 @@ pub fn rounds() -> usize {
 /// machine noise hits all of them alike; returns the best (shortest) round of each. The work
 /// is deterministic CPU work, so interference only ever adds time: the minimum is the best
 /// estimate of the true cost, and far steadier than the median on a shared machine.
+///
+/// Each round runs the contenders in a different order (a fixed-seed shuffle, so runs are
+/// repeatable). What one contender leaves behind (warm heap pages after a large free, cache
+/// contents) changes the next one's cost by up to a third on this kind of VM, and a fixed
+/// order, or one that only rotates the starting contender, makes each contender follow the
+/// same one in every round: the best round then measures the pairing, not the contender.
 pub fn race(contenders: &mut [&mut dyn FnMut()]) -> Vec<Duration> {
     for c in contenders.iter_mut() {
         c(); // warm-up
     }
     let n = rounds();
-    let mut times = vec![Vec::with_capacity(n); contenders.len()];
+    let k = contenders.len();
+    let mut times = vec![Vec::with_capacity(n); k];
+    let mut order: Vec<usize> = (0..k).collect();
+    let mut seed = 0x9E37_79B9_7F4A_7C15u64;
     for _ in 0..n {
-        for (i, c) in contenders.iter_mut().enumerate() {
+        // Fisher-Yates with xorshift64: a different order each round, the same ones every run.
+        for j in (1..k).rev() {
+            seed ^= seed << 13;
+            seed ^= seed >> 7;
+            seed ^= seed << 17;
+            order.swap(j, (seed % (j as u64 + 1)) as usize);
+        }
+        for &i in &order {
             let t = Instant::now();
-            c();
+            contenders[i]();
             times[i].push(t.elapsed());
         }
     }
