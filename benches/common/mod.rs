@@ -5,6 +5,11 @@
 
 use std::path::PathBuf;
 
+// The seedable generator the tests and fuzz targets use.
+#[path = "../../tests/common/rng.rs"]
+mod rng;
+use rng::Rng;
+
 use codec::{Action, Encoder, Status};
 use std::time::{Duration, Instant};
 
@@ -42,24 +47,15 @@ pub fn concatenated(samples: &[Sample]) -> Vec<u8> {
     samples.iter().flat_map(|s| s.data.iter().copied()).collect()
 }
 
-/// The benches' fixed pseudo-random seed: generated data and round orders repeat every run.
-const SEED: u64 = 0x9E37_79B9_7F4A_7C15;
-
-/// The next xorshift64 value of `state`.
-fn xorshift(state: &mut u64) -> u64 {
-    *state ^= *state << 13;
-    *state ^= *state >> 7;
-    *state ^= *state << 17;
-    *state
-}
-
 /// Deterministic, moderately compressible data (words, numbers, some noise).
 pub fn generated(n: usize) -> Vec<u8> {
     let words = ["alpha", "beta", "gamma", "delta", "codec", "stream", "frame", "block", "window", "flush"];
-    let mut seed = SEED;
+    let mut x: u64 = 0x9E37_79B9_7F4A_7C15;
     let mut v = Vec::with_capacity(n + 16);
     while v.len() < n {
-        let x = xorshift(&mut seed);
+        x ^= x << 13;
+        x ^= x >> 7;
+        x ^= x << 17;
         match x % 8 {
             0 => v.extend_from_slice(&x.to_le_bytes()),
             1..=2 => v.extend_from_slice(format!("{} ", x % 100_000).as_bytes()),
@@ -96,11 +92,11 @@ pub fn race(contenders: &mut [&mut dyn FnMut()]) -> Vec<Duration> {
     let k = contenders.len();
     let mut times = vec![Vec::with_capacity(n); k];
     let mut order: Vec<usize> = (0..k).collect();
-    let mut seed = SEED;
+    let mut rng = Rng::new(1);
     for _ in 0..n {
         // Fisher-Yates: a different order each round, the same ones every run.
         for j in (1..k).rev() {
-            order.swap(j, (xorshift(&mut seed) % (j as u64 + 1)) as usize);
+            order.swap(j, rng.range(0, j));
         }
         for &i in &order {
             let t = Instant::now();

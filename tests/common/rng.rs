@@ -1,5 +1,6 @@
 //! xorshift64*: a deterministic, seedable generator, good enough for test inputs. Shared by the
-//! integration tests (`tests/common`) and the fuzz targets (`fuzz/src/lib.rs` includes this file).
+//! integration tests (`tests/common`), the fuzz targets (`fuzz/src/lib.rs` includes this file)
+//! and the benchmarks (`benches/common`, for the order of each round's contenders).
 
 pub struct Rng(u64);
 
